@@ -1,0 +1,37 @@
+-- Privileges.  Supabase's default privileges grant new functions to anon, so
+-- everything is revoked first and only the API is granted back.
+
+REVOKE ALL ON ALL TABLES IN SCHEMA nexus, nexus_private FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA nexus, nexus_private FROM PUBLIC, anon, authenticated, service_role;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA nexus, nexus_private FROM PUBLIC, anon, authenticated, service_role;
+
+-- Tables: reads through RLS; writes only where a column may change by hand,
+-- everything else through the functions below.
+GRANT SELECT ON nexus.tenants, nexus.memberships, nexus.api_keys, nexus.marketplace_connections
+  TO anon, authenticated;
+GRANT UPDATE (name, primary_currency, timezone) ON nexus.tenants TO anon, authenticated;
+GRANT UPDATE (account_name, config, sync_interval) ON nexus.marketplace_connections TO anon, authenticated;
+GRANT ALL ON ALL TABLES IN SCHEMA nexus TO service_role;
+
+-- Functions policies call, and the request hook.
+GRANT EXECUTE ON FUNCTION
+  nexus.version(), nexus.user_id(), nexus.tenant_id(), nexus.tenant_role(),
+  nexus.has_role(text), nexus.has_scope(text), nexus.api_key_id(), nexus.pre_request()
+  TO anon, authenticated, service_role;
+
+-- RPCs for signed-in users (they check roles themselves).
+GRANT EXECUTE ON FUNCTION
+  nexus.create_tenant(text, text, uuid), nexus.add_member(uuid, uuid, text, text),
+  nexus.set_member_role(uuid, uuid, text), nexus.set_member_status(uuid, uuid, text),
+  nexus.remove_member(uuid, uuid), nexus.transfer_ownership(uuid, uuid),
+  nexus.delete_tenant(uuid), nexus.my_tenants(),
+  nexus.create_api_key(text, text[], timestamptz), nexus.revoke_api_key(uuid)
+  TO authenticated, service_role;
+
+-- Connection management also works with an API key (anon + key).
+GRANT EXECUTE ON FUNCTION
+  nexus.connect_marketplace(text, text, jsonb, jsonb, interval, text),
+  nexus.update_credentials(uuid, jsonb), nexus.disconnect_marketplace(uuid)
+  TO anon, authenticated, service_role;
+
+-- nexus.rotate_credentials_key() and nexus_private.* stay superuser-only.
