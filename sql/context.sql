@@ -1,6 +1,7 @@
 -- Who is calling: nexus.user_id(), tenant_id(), tenant_role(), has_role(),
 -- has_scope(), through emulated PostgREST requests.
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 
 -- No request settings at all: nobody.
 SELECT nexus.user_id(), nexus.tenant_id(), nexus.tenant_role(), nexus.has_role('viewer'), nexus.has_scope('orders:read');

@@ -43,14 +43,6 @@ SELECT p.oid::regprocedure AS definer_without_search_path
 SELECT name, setting, context FROM pg_settings WHERE name LIKE 'nexus.%' ORDER BY 1;
 SET nexus.no_such_setting = 1;
 
--- A key file for the credential tests: written by the server, so it is
--- the server's and mode 0600.
-DO $$ BEGIN
-  EXECUTE format('COPY (SELECT %L UNION ALL SELECT %L) TO %L', '# test key', '1:' || repeat('a1', 32),
-                 current_setting('data_directory') || '/test_credentials.key');
-END $$;
-SELECT pg_reload_conf();
-
 -- Emulation of PostgREST.  Each request is one transaction in which
 -- PostgREST sets the role and the request settings, then calls the
 -- db-pre-request function, then runs the query.
@@ -106,3 +98,31 @@ SELECT slug, plan FROM nexus.create_tenant('Globex', 'globex', rest.uid('bob'));
 SELECT m.role FROM nexus.add_member(rest.tid('acme'), rest.uid('adam'), 'admin') m;
 SELECT m.role FROM nexus.add_member(rest.tid('acme'), rest.uid('mia'), 'manager') m;
 SELECT m.role FROM nexus.add_member(rest.tid('acme'), rest.uid('victor'), 'viewer') m;
+
+-- Run a statement and report its SQLSTATE and message instead of failing:
+-- what PostgREST turns into the HTTP status.
+CREATE FUNCTION rest.try(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st text;
+  msg text;
+BEGIN
+  EXECUTE p_sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+  RETURN st || ': ' || msg;
+END
+$$;
+GRANT EXECUTE ON FUNCTION rest.try(text) TO PUBLIC;
+
+-- A key file for the credential tests, written by the server as its own
+-- file with mode 0600 (what nexus demands of a key file).
+CREATE FUNCTION rest.key_file(p_lines text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('COPY (SELECT unnest(%L::text[])) TO PROGRAM %L', p_lines,
+                 format('rm -f %1$s && umask 077 && cat > %1$s',
+                        current_setting('data_directory') || '/test_credentials.key'));
+  PERFORM pg_reload_conf();
+END $$;
+REVOKE EXECUTE ON FUNCTION rest.key_file(text[]) FROM PUBLIC;
+SELECT rest.key_file(ARRAY['# test key', '1:' || repeat('a1', 32)]);

@@ -68,10 +68,11 @@ CREATE FUNCTION nexus_private.check_tenant_owner() RETURNS trigger
   AS $$
 DECLARE
   t uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END;
+  s text;
 BEGIN
-  IF EXISTS (SELECT 1 FROM nexus.tenants WHERE tenant_id = t) AND
-     NOT EXISTS (SELECT 1 FROM nexus.memberships WHERE tenant_id = t AND role = 'owner') THEN
-    RAISE EXCEPTION 'tenant % would have no owner', t
+  SELECT slug INTO s FROM nexus.tenants WHERE tenant_id = t;
+  IF FOUND AND NOT EXISTS (SELECT 1 FROM nexus.memberships WHERE tenant_id = t AND role = 'owner') THEN
+    RAISE EXCEPTION 'tenant "%" would have no owner', s
       USING ERRCODE = 'integrity_constraint_violation',
             DETAIL = 'Every tenant has exactly one owner.',
             HINT = 'Use nexus.transfer_ownership() to give the tenant a new owner.';
@@ -129,7 +130,7 @@ CREATE FUNCTION nexus_private.valid_region(marketplace text, region text) RETURN
   LANGUAGE sql IMMUTABLE
   SET search_path = pg_catalog
   AS $$
-    SELECT CASE marketplace
+    SELECT coalesce(CASE marketplace
       -- Amazon marketplace ids, e.g. ATVPDKIKX0DER (US), A1PA6795UKMFR9 (DE).
       WHEN 'amazon' THEN region ~ '^A[0-9A-Z]{9,15}$'
       -- eBay site ids (X-EBAY-C-MARKETPLACE-ID's numeric form).
@@ -138,7 +139,7 @@ CREATE FUNCTION nexus_private.valid_region(marketplace text, region text) RETURN
                                   '210', '211', '212', '216')
       WHEN 'kaufland' THEN region IN ('de', 'at', 'cz', 'sk', 'pl', 'ro')
       ELSE region IS NULL
-    END
+    END, false)
   $$;
 
 CREATE TABLE nexus.marketplace_connections (

@@ -5,7 +5,7 @@ CREATE FUNCTION nexus_private.new_api_key(OUT key text, OUT key_prefix text, OUT
   AS 'MODULE_PATHNAME', 'nexus_new_api_key';
 
 CREATE FUNCTION nexus.create_api_key(name text, scopes text[], expires_at timestamptz DEFAULT NULL)
-  RETURNS TABLE (id uuid, key text, key_prefix text, scopes text[], expires_at timestamptz)
+  RETURNS jsonb
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog
   AS $$
@@ -52,12 +52,13 @@ BEGIN
   INSERT INTO nexus_private.api_key_hashes (tenant_id, api_key_id, key_prefix, key_hash)
   VALUES (tenant, new_id, gen.key_prefix, gen.key_hash);
 
-  RETURN QUERY SELECT k.id, gen.key, k.key_prefix, k.scopes, k.expires_at
-                 FROM nexus.api_keys k WHERE k.tenant_id = tenant AND k.id = new_id;
+  RETURN (SELECT jsonb_build_object('id', k.id, 'key', gen.key, 'key_prefix', k.key_prefix,
+                                     'name', k.name, 'scopes', k.scopes, 'expires_at', k.expires_at)
+            FROM nexus.api_keys k WHERE k.tenant_id = tenant AND k.id = new_id);
 END
 $$;
 COMMENT ON FUNCTION nexus.create_api_key(text, text[], timestamptz) IS
-  'Create an API key for the current tenant and return it; the key is shown only this once (admin or owner)';
+  'Create an API key for the current tenant; returns {id, key, key_prefix, name, scopes, expires_at}, the only time the key is shown (admin or owner)';
 
 CREATE FUNCTION nexus.revoke_api_key(id uuid)
   RETURNS nexus.api_keys

@@ -190,7 +190,7 @@ COMMENT ON FUNCTION nexus.connect_marketplace(text, text, jsonb, jsonb, interval
   'Connect a marketplace account to the current tenant; credentials are validated and stored encrypted (admin, owner, or key with connections:write)';
 
 CREATE FUNCTION nexus_private.find_connection(p_tenant uuid, p_connection uuid) RETURNS text
-  LANGUAGE plpgsql STABLE
+  LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog
   AS $$
 DECLARE

@@ -13,6 +13,10 @@ GRANT UPDATE (name, primary_currency, timezone) ON nexus.tenants TO anon, authen
 GRANT UPDATE (account_name, config, sync_interval) ON nexus.marketplace_connections TO anon, authenticated;
 GRANT ALL ON ALL TABLES IN SCHEMA nexus TO service_role;
 
+-- Functions that CHECK constraints call run with the writer's rights.
+GRANT EXECUTE ON FUNCTION nexus_private.is_timezone(text), nexus_private.valid_region(text, text)
+  TO anon, authenticated, service_role;
+
 -- Functions policies call, and the request hook.
 GRANT EXECUTE ON FUNCTION
   nexus.version(), nexus.user_id(), nexus.tenant_id(), nexus.tenant_role(),
