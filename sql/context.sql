@@ -155,7 +155,9 @@ SELECT nexus.has_scope('orders:fly');
 SELECT nexus.has_role('superhero');
 BEGIN;
 SELECT set_config('request.jwt.claims', '{not json', true);
+\set SHOW_CONTEXT errors
 SELECT nexus.user_id();
+\set SHOW_CONTEXT never
 ROLLBACK;
 -- Claims that are JSON but not what we expect mean "nobody".
 BEGIN;

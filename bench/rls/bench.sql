@@ -104,10 +104,11 @@ BEGIN
       bad := bad + 1;
     END IF;
   END LOOP;
-  CALL public.bench_begin_request(
-    json_build_object('sub', md5('not-a-member')::uuid, 'role', 'authenticated',
-                      'app_metadata', json_build_object('tenant_id',
-                        (SELECT bt.tenant_id FROM public.bench_tenants bt WHERE bt.n = 1)))::text);
+  SELECT json_build_object('sub', md5('not-a-member')::uuid, 'role', 'authenticated',
+                           'app_metadata', json_build_object('tenant_id', bt.tenant_id))::text
+    INTO page
+    FROM public.bench_tenants bt WHERE bt.n = 1;
+  CALL public.bench_begin_request(page);
   SELECT count(*) INTO cnt FROM public.bench_orders_nexus;
   COMMIT;
   IF cnt <> 0 THEN
