@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "nexus.h"
@@ -62,13 +63,15 @@ nexus_define_gucs(void)
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 
-	DefineCustomIntVariable("nexus.rate_limit_slots",
-							"Number of API keys whose request counts are kept in shared memory.",
-							"When all slots are taken, the least recently used key's counters are reused.",
-							&nexus_rate_limit_slots,
-							10000, 16, 1000000,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+	/* Postmaster-level settings can only be defined while preloading. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("nexus.rate_limit_slots",
+								"Number of API keys whose request counts are kept in shared memory.",
+								"When all slots are taken, the least recently used key's counters are reused.",
+								&nexus_rate_limit_slots,
+								10000, 16, 1000000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("nexus.rate_limit_enabled",
 							 "Enforces the per-plan request limits of API keys.",

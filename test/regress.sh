@@ -3,26 +3,38 @@
 # user (initdb refuses root), from a scratch copy that user can write.
 # The installed nexus (make install) is what gets tested.
 #   usage: test/regress.sh [test ...]     default: the REGRESS list of the Makefile
+# Leaves results/ (with a one-line-per-test results/summary) and, on
+# failure, regression.diffs in the checkout.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
-bindir=$(pg_config --bindir)
-pg_regress=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
+. "$here/scripts/lib.sh"
+pg_regress=$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
-  read -r -a tests <<<"$(make -s -C "$here" --no-print-directory print-regress)"
+  read -r -a tests <<<"$(make -s -C "$here" --no-print-directory PG_CONFIG="$PG_CONFIG" print-regress)"
 fi
 work=$(mktemp -d /tmp/nexus-regress.XXXXXX)
+trap 'rm -rf "$work"' EXIT
 cp -r "$here/sql" "$here/expected" "$here/test" "$work/"
 chown -R postgres: "$work"
 cd "$work" || exit 2
-runuser -u postgres -- "$pg_regress" --bindir="$bindir" --inputdir=. \
+as_postgres "$pg_regress" --bindir="$("$PG_CONFIG" --bindir)" --inputdir=. \
   --temp-instance=tmp_check --temp-config=test/nexus.conf \
-  --load-extension=pg_cron --dbname=contrib_regression --port="${NEXUS_TEST_PORT:-55432}" "${tests[@]}" | tee regress.log
-rc=${PIPESTATUS[0]}
+  --load-extension=pg_cron --dbname=contrib_regression \
+  --port="$(free_port 56000)" "${tests[@]}" > regress.log 2>&1
+rc=$?
+cat regress.log
 rm -rf "$here/results" "$here/regression.diffs"
-cp -r results "$here/results" 2>/dev/null
+mkdir -p "$here/results"
+cp results/*.out "$here/results/" 2>/dev/null
 [ -f regression.diffs ] && cp regression.diffs "$here/"
-# One line per test for the suite summary: "ok NAME" / "not ok NAME".
-grep -E '^(test|ok|not ok|     ) ' regress.log | sed -nE 's/^(not ok|ok|test)? *[0-9]* *[-+]? *([a-z_0-9]+) +\.\.\. (ok|FAILED|failed).*/\3 \2/p' > "$here/results/summary" 2>/dev/null
-rm -rf "$work"
+# One line per test, "ok NAME" or "FAILED NAME", for the suite's summary.
+for t in "${tests[@]}"; do
+  if grep -qE "^(ok|test) +[0-9]* *[+-]? *$t +\.\.\. ok" regress.log ||
+     grep -qE "^ok +[0-9]+ +[+-] +$t +[0-9]+ ms" regress.log; then
+    echo "ok $t"
+  else
+    echo "FAILED $t"
+  fi
+done > "$here/results/summary"
 exit $rc
