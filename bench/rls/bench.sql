@@ -133,6 +133,7 @@ DECLARE
   shapes text[] := ARRAY['count', 'page'];
   tids uuid[];
   claimv text[];
+  tid uuid;
   ntenants int;
   v text;
   s text;
@@ -159,7 +160,8 @@ BEGIN
         ssum := 0;
         FOR k IN 0..p_per - 1 LOOP
           ti := 1 + (r * p_per + k) % ntenants;
-          q := public.bench_query(v, s, tids[ti]);
+          tid := tids[ti];
+          q := public.bench_query(v, s, tid);
           t_req := clock_timestamp();
           CALL public.bench_begin_request(claimv[ti]);
           IF p_mode = 'literal' THEN
@@ -180,7 +182,7 @@ BEGIN
             IF s = 'count' THEN
               IF v = 'norls' THEN
                 t0 := clock_timestamp();
-                SELECT count(*) INTO cnt FROM public.bench_orders_norls WHERE tenant_id = tids[ti];
+                SELECT count(*) INTO cnt FROM public.bench_orders_norls WHERE tenant_id = tid;
                 t1 := clock_timestamp();
               ELSIF v = 'nexus' THEN
                 t0 := clock_timestamp();
@@ -195,7 +197,7 @@ BEGIN
             ELSE
               IF v = 'norls' THEN
                 t0 := clock_timestamp();
-                PERFORM * FROM public.bench_orders_norls WHERE tenant_id = tids[ti]
+                PERFORM * FROM public.bench_orders_norls WHERE tenant_id = tid
                   ORDER BY ordered_at DESC LIMIT 50;
                 t1 := clock_timestamp();
               ELSIF v = 'nexus' THEN

@@ -10,17 +10,19 @@
 #
 # Usage (as root, with nexus and pg_cron installed):
 #   bench/rls/run.sh
-# Environment: ROUNDS (default 40), PER (requests per variant per round,
-# default 25), OUT_DIR (default bench/rls/out), KEEP_CLUSTER=1 to leave the
-# cluster running for inspection (prints how to reach and stop it).
+# Environment: ROUNDS (default 60), PER (requests per variant per round,
+# default 30), OUT_DIR (default bench/rls/out), POLICIES=1 to also time
+# alternative nexus policies (policies.sql; restores the original),
+# KEEP_CLUSTER=1 to leave the cluster running for inspection.
 
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROUNDS=${ROUNDS:-40}
-PER=${PER:-25}
+ROUNDS=${ROUNDS:-60}
+PER=${PER:-30}
 OUT_DIR=${OUT_DIR:-$here/out}
 KEEP_CLUSTER=${KEEP_CLUSTER:-0}
+POLICIES=${POLICIES:-0}
 PG_CONFIG=${PG_CONFIG:-pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 
@@ -122,6 +124,12 @@ timeout 600 "${psql[@]}" -v rounds="$ROUNDS" -v per="$PER" -v ratio_file="$tmp/r
 	die "bench failed (see messages above)"
 echo "   bench took $(( $(date +%s) - t_bench )) s"
 
+if [ "$POLICIES" = 1 ]; then
+	echo "== alternative nexus policies (POLICIES=1)"
+	timeout 600 "${psql[@]}" -v rounds="$(( (ROUNDS + 1) / 2 ))" -v per="$PER" -f "$here/policies.sql" ||
+		die "policies.sql failed"
+fi
+
 # What the planner did with the nexus policy.
 echo "== nexus plans (tenant 1; full log in $plans)"
 awk '/^######## EXPLAIN \(VERBOSE\) -- .*, nexus/ { on = 1; print; next }
@@ -132,7 +140,10 @@ idx=$(awk '/^######## EXPLAIN \(VERBOSE\) -- .*, nexus/ { on = 1; next } /^#####
 	grep -c 'Index Cond: (bench_orders_nexus.tenant_id = nexus.tenant_id())' || true)
 otf=$(awk '/^######## EXPLAIN \(VERBOSE\) -- .*, nexus/ { on = 1; next } /^########/ { on = 0 } on' "$plans" |
 	grep -c "One-Time Filter: nexus.has_scope('orders:read'::text)" || true)
-echo "   nexus.tenant_id() as index key in $idx of 2 plans; has_scope() as One-Time Filter in $otf of 2 plans"
+rowf=$(awk '/^######## EXPLAIN \(VERBOSE\) -- .*, nexus/ { on = 1; next } /^########/ { on = 0 } on' "$plans" |
+	grep -c "^ *Filter: nexus.has_scope('orders:read'::text)" || true)
+echo "   nexus.tenant_id() as index key (runtime key) in $idx of 2 plans;" \
+	"has_scope() as One-Time Filter in $otf of 2, as per-row Filter in $rowf of 2"
 
 echo "== total $(( $(date +%s) - t_start )) s"
 [ -s "$tmp/ratios" ] || die "no ratios computed"
