@@ -127,7 +127,7 @@ INSERT INTO public.parallel_probe SELECT rest.tid('acme'), g FROM generate_serie
 INSERT INTO public.parallel_probe SELECT rest.tid('globex'), g FROM generate_series(1, 1000) g;
 ALTER TABLE public.parallel_probe ENABLE ROW LEVEL SECURITY;
 CREATE POLICY probe ON public.parallel_probe TO anon, authenticated
-  USING (tenant_id = nexus.tenant_id() AND nexus.has_scope('probe:read'));
+  USING (tenant_id = nexus.tenant_id('probe:read'));
 GRANT SELECT ON public.parallel_probe TO anon, authenticated;
 ANALYZE public.parallel_probe;
 BEGIN;

@@ -168,3 +168,55 @@ SELECT nexus.user_id(), nexus.tenant_id();
 SELECT set_config('request.jwt.claims', '{"sub": "not-a-uuid"}', true);
 SELECT nexus.user_id(), nexus.tenant_id();
 ROLLBACK;
+
+-- nexus.tenant_id(scope): the tenant only when the scope is held; what
+-- policies compare tenant_id with.
+BEGIN;
+SELECT rest.as_user('victor', 'acme');
+SELECT nexus.tenant_id('orders:read') = rest.tid('acme') AS viewer_reads,
+       nexus.tenant_id('orders:write') AS viewer_writes;
+SELECT rest.as_user('mia', 'acme');
+SELECT nexus.tenant_id('orders:write') = rest.tid('acme') AS manager_writes,
+       nexus.tenant_id('members:write') AS manager_settings;
+SELECT rest.as_user('eve', 'acme');
+SELECT nexus.tenant_id('orders:read') AS stranger;
+SELECT nexus.tenant_id('bad scope');
+ROLLBACK;
+
+-- One call site, several callers in one transaction: the verdict cached at
+-- the call site follows every switch.
+CREATE FUNCTION pg_temp.same_site(p_users text[]) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  u text;
+  out text := '';
+BEGIN
+  FOREACH u IN ARRAY p_users LOOP
+    PERFORM rest.as_user(u, 'acme');
+    out := out || u || '=' || nexus.has_scope('members:write')::text || ' ';
+  END LOOP;
+  RETURN out;
+END $$;
+BEGIN;
+SELECT pg_temp.same_site(ARRAY['olivia', 'victor', 'adam', 'mia', 'olivia']);
+ROLLBACK;
+
+-- A membership change committed by another session reaches this one's
+-- cached verdicts on its next request.
+CREATE EXTENSION IF NOT EXISTS dblink;
+BEGIN;
+SELECT rest.as_user('mia', 'acme');
+SELECT nexus.tenant_role() AS before_suspension;
+COMMIT;
+SELECT dblink_exec('dbname=' || current_database(),
+  format('UPDATE nexus.memberships SET status = %L WHERE user_id = %L', 'suspended', rest.uid('mia')));
+BEGIN;
+SELECT rest.as_user('mia', 'acme');
+SELECT nexus.tenant_role() AS after_suspension, (SELECT count(*) FROM nexus.tenants) AS sees;
+COMMIT;
+SELECT dblink_exec('dbname=' || current_database(),
+  format('UPDATE nexus.memberships SET status = %L WHERE user_id = %L', 'active', rest.uid('mia')));
+BEGIN;
+SELECT rest.as_user('mia', 'acme');
+SELECT nexus.tenant_role() AS reactivated;
+COMMIT;
+DROP EXTENSION dblink;

@@ -204,7 +204,8 @@ SELECT p.oid::regprocedure AS unchecked_rpc
  WHERE n.nspname = 'nexus'
    AND (has_function_privilege('authenticated', p.oid, 'EXECUTE') OR has_function_privilege('anon', p.oid, 'EXECUTE'))
    AND p.oid NOT IN (SELECT fn FROM rpc_calls)
-   AND p.oid NOT IN ('nexus.has_role(text)'::regprocedure, 'nexus.has_scope(text)'::regprocedure)
+   AND p.oid NOT IN ('nexus.has_role(text)'::regprocedure, 'nexus.has_scope(text)'::regprocedure,
+                     'nexus.tenant_id(text)'::regprocedure)
    AND p.pronargs > 0
  ORDER BY 1::text;
 

@@ -7,15 +7,22 @@
  * JWT's claims as JSON text), request.headers (JSON, lower-case names) and,
  * for older setups, request.jwt.claim.<name>.  Supabase Realtime switches
  * role and claims several times inside one transaction, so nothing here is
- * cached per transaction or per statement: the parsed claims and headers
- * are cached keyed on their exact text, and re-parsed whenever it differs.
- * What we derive from the database (the caller's membership) is cached for
- * one transaction only, and dropped as soon as this backend changes a
- * membership: suspending or removing a member takes effect on the next
- * request, and in the same transaction for our own RPCs.
+ * cached per transaction or per statement.  Instead guc.c defines those
+ * settings with a hook that bumps request_generation on every change
+ * (including the reset at transaction end), and everything derived from
+ * them is cached against that counter; the parse itself is also skipped
+ * when the texts are unchanged.
  *
- * These functions run for every row a policy filters, so the common path is
- * three setting look-ups and three string comparisons.
+ * What comes from the database, the caller's membership, is cached across
+ * requests against context_generation, which any change to
+ * nexus.memberships bumps in every backend through a relcache invalidation
+ * (the table's statement trigger sends it): suspending or removing a member
+ * takes effect on the next request, and at once inside the transaction
+ * that made the change.
+ *
+ * These functions run for every row a policy filters, so their common path
+ * is two integer comparisons; nexus.has_scope() and nexus.tenant_id(scope)
+ * also keep their verdict in the call site's fn_extra.
  *
  * The tenant comes from the x-tenant-id header when one is sent (a user may
  * belong to several tenants), else from the claim nexus.tenant_claim_path;
@@ -27,12 +34,14 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -45,6 +54,7 @@ typedef struct RequestCache
 	char	   *legacy_sub;		/* request.jwt.claim.sub as last seen */
 	char	   *headers_text;	/* request.headers as last seen */
 	bool		parsed;
+	uint64		generation;		/* request_generation the parse is checked against */
 
 	bool		has_user;
 	pg_uuid_t	user;
@@ -64,11 +74,64 @@ typedef struct MemberCache
 	NexusRole	role;
 } MemberCache;
 
-static RequestCache req = {0};
-static MemberCache member = {0};
+#define MEMBER_CACHE_SIZE 1024	/* direct-mapped, by hash of (user, tenant) */
+#define CLAIMS_CACHE_SIZE 256	/* direct-mapped, by hash of the claims text */
 
-/* Bumped at every transaction end and every membership change. */
+/*
+ * What we read from one claims text.  A user's JWT is the same on every
+ * request for as long as it lives, so parses are kept per text: a request
+ * costs a hash of the claims instead of a JSON parse.
+ */
+typedef struct ClaimsEntry
+{
+	char	   *text;			/* in TopMemoryContext; NULL = empty slot */
+	uint64		epoch;			/* claims_epoch when parsed */
+	bool		has_user;
+	pg_uuid_t	user;
+	bool		has_tenant;
+	pg_uuid_t	tenant;
+} ClaimsEntry;
+
+static ClaimsEntry claims_cache[CLAIMS_CACHE_SIZE];
+
+/* Bumped when the claim path changes what a parse means. */
+static uint64 claims_epoch = 1;
+
+static RequestCache req = {0};
+static MemberCache member_cache[MEMBER_CACHE_SIZE];
+
+/* Bumped whenever a request setting changes (guc.c's hooks). */
+static uint64 request_generation = 1;
+
+/* Bumped whenever memberships (or the claim path) change. */
 static uint64 context_generation = 1;
+
+/* Oid of nexus.memberships as last looked up, to filter invalidations. */
+static Oid	memberships_relid = InvalidOid;
+
+/* The resolved caller, valid for one (request, context) generation pair. */
+typedef struct Resolved
+{
+	uint64		request_gen;
+	uint64		context_gen;
+	bool		has_tenant;
+	pg_uuid_t	tenant;
+	NexusRole	role;
+} Resolved;
+
+static Resolved resolved = {0};
+
+/* Per call site: the scope argument, validated once, and the last verdict. */
+typedef struct ScopeCache
+{
+	int			len;
+	char	   *scope;			/* NUL-terminated, in fn_mcxt */
+	uint64		request_gen;
+	uint64		context_gen;
+	bool		granted;
+	bool		has_tenant;
+	pg_uuid_t	tenant;
+} ScopeCache;
 
 static const char *const role_names[] = {NULL, "viewer", "manager", "admin", "owner"};
 
@@ -86,7 +149,20 @@ void
 nexus_context_changed(void)
 {
 	context_generation++;
-	req.parsed = false;			/* the claim path may have changed too */
+	claims_epoch++;				/* the claim path may have changed too */
+	req.parsed = false;
+}
+
+void
+nexus_request_changed(void)
+{
+	request_generation++;
+}
+
+uint64
+nexus_request_generation(void)
+{
+	return request_generation;
 }
 
 NexusRole
@@ -207,36 +283,72 @@ parse_setting_json(const char *name, const char *text)
 	return DatumGetJsonbP(d);
 }
 
-/* Re-read the request settings, re-parsing only when their text changed. */
+/* The parse of one claims text, from the cache or made now. */
+static const ClaimsEntry *
+parsed_claims(const char *claims)
+{
+	ClaimsEntry *e = &claims_cache[hash_bytes((const unsigned char *) claims, strlen(claims)) %
+								   CLAIMS_CACHE_SIZE];
+	ClaimsEntry fresh = {0};
+	Jsonb	   *doc;
+	JsonbValue	buf;
+	JsonbValue *v;
+
+	if (e->text && e->epoch == claims_epoch && strcmp(e->text, claims) == 0)
+		return e;
+
+	/* Parse fully before touching the slot, so an error leaves it coherent. */
+	doc = parse_setting_json("request.jwt.claims", claims);
+	if ((v = jsonb_string_at(doc, "sub", &buf)) != NULL)
+		fresh.has_user = nexus_parse_uuid(v->val.string.val, v->val.string.len, &fresh.user);
+	if ((v = jsonb_string_at(doc, nexus_tenant_claim_path, &buf)) != NULL)
+		fresh.has_tenant = nexus_parse_uuid(v->val.string.val, v->val.string.len, &fresh.tenant);
+	fresh.text = MemoryContextStrdup(TopMemoryContext, claims);
+	fresh.epoch = claims_epoch;
+	if (e->text)
+		pfree(e->text);
+	*e = fresh;
+	return e;
+}
+
+/* Re-read the request settings, re-parsing only what changed. */
 static void
 refresh_request(void)
 {
-	const char *claims = GetConfigOption("request.jwt.claims", true, false);
-	const char *legacy = GetConfigOption("request.jwt.claim.sub", true, false);
-	const char *headers = GetConfigOption("request.headers", true, false);
+	const char *claims = nexus_request_claims;
+	const char *legacy = nexus_request_legacy_sub;
+	const char *headers = nexus_request_headers;
 	RequestCache fresh = {0};
 	JsonbValue	buf;
 	JsonbValue *v;
 
+	if (req.parsed && req.generation == request_generation)
+		return;
 	if (req.parsed && same_text(req.claims_text, claims) &&
 		same_text(req.legacy_sub, legacy) && same_text(req.headers_text, headers))
+	{
+		req.generation = request_generation;
 		return;
+	}
 
-	/* Parse fully before touching the cache, so an error leaves it coherent. */
-	if (legacy && *legacy)
-		fresh.has_user = nexus_parse_uuid(legacy, strlen(legacy), &fresh.user);
 	if (claims && *claims)
 	{
-		Jsonb	   *doc = parse_setting_json("request.jwt.claims", claims);
+		const ClaimsEntry *e = parsed_claims(claims);
 
-		/* Like Supabase's auth.uid(): the legacy setting wins over the claim. */
-		if (!(legacy && *legacy) && (v = jsonb_string_at(doc, "sub", &buf)) != NULL)
-			fresh.has_user = nexus_parse_uuid(v->val.string.val, v->val.string.len, &fresh.user);
-		if ((v = jsonb_string_at(doc, nexus_tenant_claim_path, &buf)) != NULL)
-			fresh.has_claim_tenant = nexus_parse_uuid(v->val.string.val, v->val.string.len,
-												&fresh.claim_tenant);
+		fresh.has_user = e->has_user;
+		fresh.user = e->user;
+		fresh.has_claim_tenant = e->has_tenant;
+		fresh.claim_tenant = e->tenant;
 	}
-	if (headers && *headers)
+	/* Like Supabase's auth.uid(): the legacy setting wins over the claim. */
+	if (legacy && *legacy)
+		fresh.has_user = nexus_parse_uuid(legacy, strlen(legacy), &fresh.user);
+
+	/*
+	 * PostgREST's headers differ on every request, and few carry
+	 * x-tenant-id: look for the name before paying for a parse.
+	 */
+	if (headers && *headers && strstr(headers, "x-tenant-id") != NULL)
 	{
 		Jsonb	   *doc = parse_setting_json("request.headers", headers);
 
@@ -244,7 +356,7 @@ refresh_request(void)
 		{
 			fresh.header_sent = true;
 			fresh.has_header_tenant = nexus_parse_uuid(v->val.string.val, v->val.string.len,
-												 &fresh.header_tenant);
+													   &fresh.header_tenant);
 		}
 	}
 
@@ -258,7 +370,29 @@ refresh_request(void)
 	fresh.legacy_sub = keep_text(legacy);
 	fresh.headers_text = keep_text(headers);
 	fresh.parsed = true;
+	fresh.generation = request_generation;
 	req = fresh;
+}
+
+static NexusRole
+cached_membership_role(const pg_uuid_t *tenant, const pg_uuid_t *user)
+{
+	uint32		h = hash_bytes((const unsigned char *) tenant->data, UUID_LEN) ^
+		hash_bytes((const unsigned char *) user->data, UUID_LEN);
+	MemberCache *m = &member_cache[h % MEMBER_CACHE_SIZE];
+
+	if (m->generation != context_generation ||
+		memcmp(&m->user, user, sizeof(pg_uuid_t)) != 0 ||
+		memcmp(&m->tenant, tenant, sizeof(pg_uuid_t)) != 0)
+	{
+		NexusRole	r = nexus_membership_role(tenant, user, &memberships_relid);
+
+		m->user = *user;
+		m->tenant = *tenant;
+		m->role = r;
+		m->generation = context_generation;
+	}
+	return m->role;
 }
 
 /*
@@ -268,75 +402,70 @@ refresh_request(void)
 static bool
 current_tenant(pg_uuid_t *tenant, NexusRole *role)
 {
-	const NexusKeyContext *key = nexus_current_key();
+	const NexusKeyContext *key;
 	const pg_uuid_t *want;
+	Resolved	r = {0};
 
-	if (key)
-	{
-		*tenant = key->tenant_id;
-		*role = NEXUS_ROLE_NONE;
-		return true;
-	}
+	if (resolved.request_gen == request_generation &&
+		resolved.context_gen == context_generation)
+		goto done;
 
-	refresh_request();
-	if (!req.has_user)
-		return false;
-	if (req.header_sent)
+	r.request_gen = request_generation;
+	r.context_gen = context_generation;
+	if ((key = nexus_current_key()) != NULL)
 	{
-		/* An explicit choice that is malformed never falls back to the claim. */
-		if (!req.has_header_tenant)
-			return false;
-		want = &req.header_tenant;
+		r.has_tenant = true;
+		r.tenant = key->tenant_id;
+		r.role = NEXUS_ROLE_NONE;
 	}
-	else if (req.has_claim_tenant)
-		want = &req.claim_tenant;
 	else
-		return false;
-
-	if (member.generation != context_generation ||
-		memcmp(&member.user, &req.user, sizeof(pg_uuid_t)) != 0 ||
-		memcmp(&member.tenant, want, sizeof(pg_uuid_t)) != 0)
 	{
-		NexusRole	r = nexus_membership_role(want, &req.user);
-
-		member.user = req.user;
-		member.tenant = *want;
-		member.role = r;
-		member.generation = context_generation;
+		refresh_request();
+		want = NULL;
+		if (!req.has_user)
+			want = NULL;
+		else if (req.header_sent)
+			/* An explicit choice that is malformed never falls back to the claim. */
+			want = req.has_header_tenant ? &req.header_tenant : NULL;
+		else if (req.has_claim_tenant)
+			want = &req.claim_tenant;
+		if (want)
+		{
+			r.role = cached_membership_role(want, &req.user);
+			r.has_tenant = r.role != NEXUS_ROLE_NONE;
+			r.tenant = *want;
+		}
 	}
-	if (member.role == NEXUS_ROLE_NONE)
+	resolved = r;
+
+done:
+	if (!resolved.has_tenant)
 		return false;
-	*tenant = member.tenant;
-	*role = member.role;
+	*tenant = resolved.tenant;
+	*role = resolved.role;
 	return true;
 }
 
+/*
+ * Relcache invalidations reach every backend when nexus.memberships changes
+ * (its statement trigger sends one), and also on DROP EXTENSION.
+ */
 static void
-context_xact_callback(XactEvent event, void *arg)
+context_relcache_callback(Datum arg, Oid relid)
 {
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			context_generation++;
-			break;
-		default:
-			break;
-	}
+	if (relid == InvalidOid || relid == memberships_relid)
+		context_generation++;
 }
 
-static bool xact_callback_registered = false;
+static bool callbacks_registered = false;
 
 void
 nexus_context_init(void)
 {
-	if (!xact_callback_registered)
+	if (!callbacks_registered)
 	{
-		RegisterXactCallback(context_xact_callback, NULL);
-		xact_callback_registered = true;
+		CacheRegisterRelcacheCallback(context_relcache_callback, (Datum) 0);
+		callbacks_registered = true;
 	}
 }
 
@@ -483,30 +612,91 @@ nexus_has_role(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(role >= want);
 }
 
+/*
+ * The verdict for the scope argument of this call site, cached in fn_extra
+ * until the request or the memberships change.  In a policy the scope is a
+ * constant, so it is validated once per query, not per row.
+ */
+static ScopeCache *
+scope_verdict(FunctionCallInfo fcinfo)
+{
+	text	   *arg = PG_GETARG_TEXT_PP(0);
+	int			len = VARSIZE_ANY_EXHDR(arg);
+	ScopeCache *c = (ScopeCache *) fcinfo->flinfo->fn_extra;
+	pg_uuid_t	tenant;
+	NexusRole	role;
+	const NexusKeyContext *key;
+
+	if (c == NULL)
+		c = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScopeCache));
+	if (c->scope == NULL || c->len != len || memcmp(c->scope, VARDATA_ANY(arg), len) != 0)
+	{
+		char	   *scope = text_to_cstring(arg);
+
+		validate_scope(scope);
+		if (c->scope)
+			pfree(c->scope);
+		c->scope = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, scope);
+		c->len = len;
+		c->request_gen = 0;		/* never matches a live generation */
+	}
+	if (c->request_gen == request_generation && c->context_gen == context_generation)
+		return c;
+
+	c->granted = false;
+	c->has_tenant = current_tenant(&tenant, &role);
+	if (c->has_tenant)
+	{
+		key = nexus_current_key();
+		c->granted = key ? key_grants(key, c->scope) : role_grants(role, c->scope);
+		c->tenant = tenant;
+	}
+	c->request_gen = request_generation;
+	c->context_gen = context_generation;
+	return c;
+}
+
 PG_FUNCTION_INFO_V1(nexus_has_scope);
 Datum
 nexus_has_scope(PG_FUNCTION_ARGS)
 {
-	char	   *scope = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const NexusKeyContext *key;
-	pg_uuid_t	tenant;
-	NexusRole	role;
-
-	validate_scope(scope);
-	if (!current_tenant(&tenant, &role))
-		PG_RETURN_BOOL(false);
-	key = nexus_current_key();
-	if (key)
-		PG_RETURN_BOOL(key_grants(key, scope));
-	PG_RETURN_BOOL(role_grants(role, scope));
+	PG_RETURN_BOOL(scope_verdict(fcinfo)->granted);
 }
 
-/* Statement trigger on nexus.memberships: our cached verdicts are now stale. */
+/*
+ * nexus.tenant_id(scope): the tenant, but only when the request holds the
+ * scope.  Policies compare tenant_id with it, which the planner turns into
+ * one index key evaluated once per scan instead of a per-row filter.
+ */
+PG_FUNCTION_INFO_V1(nexus_tenant_id_for);
+Datum
+nexus_tenant_id_for(PG_FUNCTION_ARGS)
+{
+	ScopeCache *c = scope_verdict(fcinfo);
+	pg_uuid_t  *out;
+
+	if (!c->granted)
+		PG_RETURN_NULL();
+	out = palloc(sizeof(pg_uuid_t));
+	*out = c->tenant;
+	PG_RETURN_UUID_P(out);
+}
+
+/*
+ * Statement trigger on nexus.memberships: every backend's cached verdicts
+ * are stale.  A relcache invalidation reaches this backend at the end of
+ * the command and the others when the transaction commits.
+ */
 PG_FUNCTION_INFO_V1(nexus_memberships_changed);
 Datum
 nexus_memberships_changed(PG_FUNCTION_ARGS)
 {
-	nexus_context_changed();
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "nexus: memberships_changed must be called as a trigger");
+	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }
 

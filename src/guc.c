@@ -18,6 +18,9 @@ char	   *nexus_credentials_key_file = NULL;
 int			nexus_rate_limit_slots = 10000;
 bool		nexus_rate_limit_enabled = true;
 char	   *nexus_request_key = NULL;
+char	   *nexus_request_claims = NULL;
+char	   *nexus_request_legacy_sub = NULL;
+char	   *nexus_request_headers = NULL;
 
 static bool
 check_claim_path(char **newval, void **extra, GucSource source)
@@ -40,7 +43,15 @@ check_claim_path(char **newval, void **extra, GucSource source)
 static void
 assign_claim_path(const char *newval, void *extra)
 {
-	nexus_context_changed();
+	nexus_context_changed();	/* cached parses of claims mean something else now */
+	nexus_request_changed();
+}
+
+/* Any change of what describes the request, including end-of-transaction resets. */
+static void
+assign_request_setting(const char *newval, void *extra)
+{
+	nexus_request_changed();
 }
 
 void
@@ -94,7 +105,32 @@ nexus_define_gucs(void)
 							   PGC_SUSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY |
 							   GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
-							   NULL, NULL, NULL);
+							   NULL, assign_request_setting, NULL);
+
+	/*
+	 * PostgREST's request settings.  Left undefined they would be
+	 * placeholders, and the request context could only notice a change by
+	 * looking every one up by name and comparing its text, for every row a
+	 * policy filters.  Defined here, with a hook that counts changes, the
+	 * check is one integer comparison.  They behave as before for everyone
+	 * else: user-settable strings, empty unless set.  The rest of the
+	 * "request." prefix stays PostgREST's.
+	 */
+	DefineCustomStringVariable("request.jwt.claims",
+							   "PostgREST: the JWT claims of the current request, as JSON.",
+							   NULL, &nexus_request_claims, "",
+							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
+							   NULL, assign_request_setting, NULL);
+	DefineCustomStringVariable("request.jwt.claim.sub",
+							   "PostgREST (legacy): the JWT sub claim of the current request.",
+							   NULL, &nexus_request_legacy_sub, "",
+							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
+							   NULL, assign_request_setting, NULL);
+	DefineCustomStringVariable("request.headers",
+							   "PostgREST: the headers of the current request, as JSON with lower-case names.",
+							   NULL, &nexus_request_headers, "",
+							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
+							   NULL, assign_request_setting, NULL);
 
 	MarkGUCPrefixReserved("nexus");
 }

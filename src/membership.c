@@ -56,7 +56,7 @@ text_column(HeapTuple tup, TupleDesc desc, const char *name)
 static bool
 fetch_by_pkey(const char *schema, const char *relname,
 			  const pg_uuid_t *first, const pg_uuid_t *second,
-			  int ncols, const char *const *cols, char **values)
+			  int ncols, const char *const *cols, char **values, Oid *relid_out)
 {
 	Oid			relid = nexus_relid(schema, relname, true);
 	Relation	rel;
@@ -65,6 +65,8 @@ fetch_by_pkey(const char *schema, const char *relname,
 	HeapTuple	tup;
 	bool		found = false;
 
+	if (relid_out)
+		*relid_out = relid;
 	if (!OidIsValid(relid))
 		return false;			/* extension not installed here: nobody is a member */
 	rel = table_open(relid, AccessShareLock);
@@ -85,12 +87,12 @@ fetch_by_pkey(const char *schema, const char *relname,
 }
 
 NexusRole
-nexus_membership_role(const pg_uuid_t *tenant, const pg_uuid_t *user)
+nexus_membership_role(const pg_uuid_t *tenant, const pg_uuid_t *user, Oid *relid_out)
 {
 	static const char *const cols[] = {"role", "status"};
 	char	   *values[2];
 
-	if (!fetch_by_pkey("nexus", "memberships", tenant, user, 2, cols, values))
+	if (!fetch_by_pkey("nexus", "memberships", tenant, user, 2, cols, values, relid_out))
 		return NEXUS_ROLE_NONE;
 	if (values[1] == NULL || strcmp(values[1], "active") != 0)
 		return NEXUS_ROLE_NONE;
@@ -103,7 +105,7 @@ nexus_tenant_plan(const pg_uuid_t *tenant, NexusPlan *plan)
 	static const char *const cols[] = {"plan"};
 	char	   *values[1];
 
-	if (!fetch_by_pkey("nexus", "tenants", tenant, NULL, 1, cols, values) || !values[0])
+	if (!fetch_by_pkey("nexus", "tenants", tenant, NULL, 1, cols, values, NULL) || !values[0])
 		return false;
 	if (strcmp(values[0], "enterprise") == 0)
 		*plan = NEXUS_PLAN_ENTERPRISE;

@@ -48,6 +48,9 @@ extern char *nexus_credentials_key_file;
 extern int	nexus_rate_limit_slots;
 extern bool nexus_rate_limit_enabled;
 extern char *nexus_request_key;
+extern char *nexus_request_claims;
+extern char *nexus_request_legacy_sub;
+extern char *nexus_request_headers;
 extern void nexus_define_gucs(void);
 
 /* nexus.c */
@@ -59,11 +62,14 @@ extern Oid	nexus_relid(const char *schema, const char *relname, bool missing_ok)
 extern NexusRole nexus_role_from_name(const char *name, bool missing_ok);
 extern const char *nexus_role_name(NexusRole role);
 extern void nexus_context_changed(void);
+extern void nexus_request_changed(void);
+extern uint64 nexus_request_generation(void);
 extern void nexus_context_init(void);
 extern bool nexus_parse_uuid(const char *s, int len, pg_uuid_t *out);
 
 /* membership.c */
-extern NexusRole nexus_membership_role(const pg_uuid_t *tenant, const pg_uuid_t *user);
+extern NexusRole nexus_membership_role(const pg_uuid_t *tenant, const pg_uuid_t *user,
+									   Oid *relid_out);
 extern bool nexus_tenant_plan(const pg_uuid_t *tenant, NexusPlan *plan);
 
 /* api_keys.c: the key that authenticated the current request, if any */

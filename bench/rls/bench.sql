@@ -18,7 +18,7 @@
 -- order of the variants rotates from round to round.  A variant's figure is
 -- the median over rounds of its mean time per query in the round.
 --
--- psql variables: rounds, per (set by run.sh).
+-- psql variables: rounds, per, ratio_file, timing_file (set by run.sh).
 
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
@@ -275,6 +275,10 @@ SELECT mode, shape, variant,
        to_char(setup_ms, 'FM990.0000') AS request_setup_ms
   FROM ratios
  ORDER BY mode DESC, shape, array_position(ARRAY['norls', 'nexus', 'supabase'], variant);
+
+\o :timing_file
+COPY public.bench_timing TO STDOUT WITH (FORMAT csv, HEADER);
+\o
 
 \pset tuples_only on
 \pset format unaligned

@@ -1,10 +1,11 @@
 -- bench/rls/policies.sql (optional, POLICIES=1): where the nexus variant's
 -- time goes.  Swaps the policy on bench_orders_nexus for alternatives, times
 -- each with bench.sql's procedures, and restores the original policy.
---   P0 original:        tenant_id = nexus.tenant_id() AND nexus.has_scope('orders:read')
+--   P0 scope filter:    tenant_id = nexus.tenant_id() AND nexus.has_scope('orders:read')
 --   P1 tenant only:     tenant_id = nexus.tenant_id()
 --   P2 scope initplan:  tenant_id = nexus.tenant_id() AND (SELECT nexus.has_scope('orders:read'))
 --   P3 scope in key:    tenant_id = CASE WHEN nexus.has_scope('orders:read') THEN nexus.tenant_id() END
+--   nexus (restored):   tenant_id = nexus.tenant_id('orders:read')
 -- psql variables: rounds, per.
 
 \set ON_ERROR_STOP on
@@ -35,10 +36,12 @@ CALL public.bench_policy('P2 scope initplan',
   'tenant_id = nexus.tenant_id() AND (SELECT nexus.has_scope(''orders:read''))', :rounds, :per);
 CALL public.bench_policy('P3 scope in key',
   'tenant_id = CASE WHEN nexus.has_scope(''orders:read'') THEN nexus.tenant_id() END', :rounds, :per);
-CALL public.bench_policy('P0 original',
+CALL public.bench_policy('P0 scope filter',
   'tenant_id = nexus.tenant_id() AND nexus.has_scope(''orders:read'')', :rounds, :per);
+CALL public.bench_policy('nexus policy',
+  'tenant_id = nexus.tenant_id(''orders:read'')', :rounds, :per);
 -- bench_validate() again: the alternatives must not have changed answers
--- (P0 is back in place; run before the swaps by bench.sql too).
+-- (nexus's policy is back in place; run before the swaps by bench.sql too).
 CALL public.bench_validate();
 
 \echo '== alternative nexus policies: ms per query (median over rounds), ratio to no-RLS in the same runs'

@@ -6,7 +6,7 @@
 # orders (setup.sql), checks that every variant returns the same rows, times
 # a tenant-scoped count(*) and a 50-row page as `authenticated` inside
 # emulated PostgREST requests (bench.sql), and ends with the RATIO lines.
-# Plans go to $OUT_DIR/plans.log.
+# Plans go to $OUT_DIR/plans.log, per-round timings to $OUT_DIR/timing.csv.
 #
 # Usage (as root, with nexus and pg_cron installed):
 #   bench/rls/run.sh
@@ -120,7 +120,8 @@ timeout 120 "${psql[@]}" -f "$here/explain.sql" >"$plans" 2>&1 || { cat "$plans"
 
 echo "== bench: ROUNDS=$ROUNDS PER=$PER (per mode: $((ROUNDS * PER)) requests per variant and shape)"
 t_bench=$(date +%s)
-timeout 600 "${psql[@]}" -v rounds="$ROUNDS" -v per="$PER" -v ratio_file="$tmp/ratios" -f "$here/bench.sql" ||
+timeout 600 "${psql[@]}" -v rounds="$ROUNDS" -v per="$PER" -v ratio_file="$tmp/ratios" \
+	-v timing_file="$OUT_DIR/timing.csv" -f "$here/bench.sql" ||
 	die "bench failed (see messages above)"
 echo "   bench took $(( $(date +%s) - t_bench )) s"
 

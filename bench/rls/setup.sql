@@ -3,7 +3,7 @@
 -- 100 tenants (nexus.create_tenant, one owner per tenant), and three copies
 -- of the same 1,000,000 orders (10,000 per tenant, ~170-byte rows):
 --   bench_orders_norls     no RLS (the baseline filters on a literal tenant)
---   bench_orders_nexus     RLS: tenant_id = nexus.tenant_id() AND nexus.has_scope('orders:read')
+--   bench_orders_nexus     RLS: tenant_id = nexus.tenant_id('orders:read') (nexus's own policy form)
 --   bench_orders_supabase  RLS: Supabase's documented pattern, unwrapped auth.jwt()
 -- Run as a superuser, once, on an empty database.
 
@@ -89,7 +89,7 @@ CREATE INDEX bench_orders_supabase_tenant_ordered ON public.bench_orders_supabas
 ALTER TABLE public.bench_orders_nexus ENABLE ROW LEVEL SECURITY;
 CREATE POLICY bench_orders_nexus_read ON public.bench_orders_nexus
   FOR SELECT TO authenticated
-  USING (tenant_id = nexus.tenant_id() AND nexus.has_scope('orders:read'));
+  USING (tenant_id = nexus.tenant_id('orders:read'));
 
 ALTER TABLE public.bench_orders_supabase ENABLE ROW LEVEL SECURITY;
 CREATE POLICY bench_orders_supabase_read ON public.bench_orders_supabase

@@ -18,6 +18,12 @@ CREATE FUNCTION nexus.tenant_id() RETURNS uuid
 COMMENT ON FUNCTION nexus.tenant_id() IS
   'The tenant of the current request: the API key''s, or the x-tenant-id header''s or JWT claim''s when the user is an active member of it; else NULL';
 
+CREATE FUNCTION nexus.tenant_id(scope text) RETURNS uuid
+  LANGUAGE c STABLE PARALLEL SAFE STRICT
+  AS 'MODULE_PATHNAME', 'nexus_tenant_id_for';
+COMMENT ON FUNCTION nexus.tenant_id(text) IS
+  'The tenant of the current request if the request holds scope, else NULL: write policies as tenant_id = nexus.tenant_id(''orders:read'')';
+
 CREATE FUNCTION nexus.tenant_role() RETURNS text
   LANGUAGE c STABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'nexus_tenant_role';

@@ -19,7 +19,7 @@ GRANT EXECUTE ON FUNCTION nexus_private.is_timezone(text), nexus_private.valid_r
 
 -- Functions policies call, and the request hook.
 GRANT EXECUTE ON FUNCTION
-  nexus.version(), nexus.user_id(), nexus.tenant_id(), nexus.tenant_role(),
+  nexus.version(), nexus.user_id(), nexus.tenant_id(), nexus.tenant_id(text), nexus.tenant_role(),
   nexus.has_role(text), nexus.has_scope(text), nexus.api_key_id(), nexus.pre_request()
   TO anon, authenticated, service_role;
 
