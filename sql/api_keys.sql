@@ -116,6 +116,22 @@ SELECT regexp_replace(rest.try(format('SELECT nexus.revoke_api_key(%L)', :'read_
                       '[0-9a-f-]{36}', '<id>') AS other_tenant;
 COMMIT;
 
+-- last_used_at: recorded (to the minute) by writable requests; PostgREST's
+-- read-only GET transactions cannot write it.
+BEGIN;
+SELECT rest.as_user('adam', 'acme');
+SELECT k ->> 'key' AS usage_key FROM nexus.create_api_key('usage', ARRAY['orders:read']) k \gset
+COMMIT;
+BEGIN READ ONLY;
+SELECT rest.as_key(:'usage_key');
+SELECT nexus.tenant_id() = rest.tid('acme') AS read_only_request_ok;
+COMMIT;
+SELECT last_used_at IS NULL AS not_recorded_read_only FROM nexus.api_keys WHERE name = 'usage';
+BEGIN;
+SELECT rest.as_key(:'usage_key');
+COMMIT;
+SELECT last_used_at > now() - interval '1 minute' AS recorded FROM nexus.api_keys WHERE name = 'usage';
+
 -- Expiry.
 UPDATE nexus.api_keys SET expires_at = now() - interval '1 second' WHERE name = 'connector';
 SELECT rest.as_key(:'conn_key');

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "lib/stringinfo.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -267,6 +269,30 @@ reject_rate(const NexusRateDecision *d)
 					   d->retry_after, d->limit, d->reset_epoch)));
 }
 
+/*
+ * Record when a key was last used, to the minute.  Only a writable
+ * transaction can: PostgREST runs GET requests read-only, so a key used
+ * only for reads is not recorded (a later release flushes those from
+ * shared memory in a background worker).
+ */
+static void
+note_key_use(const pg_uuid_t *key_id, const pg_uuid_t *tenant_id)
+{
+	Oid			types[2] = {UUIDOID, UUIDOID};
+	Datum		args[2] = {UUIDPGetDatum(tenant_id), UUIDPGetDatum(key_id)};
+
+	if (XactReadOnly || RecoveryInProgress())
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "nexus: SPI_connect failed");
+	if (SPI_execute_with_args("UPDATE nexus.api_keys SET last_used_at = now()"
+							  " WHERE tenant_id = $1 AND id = $2"
+							  "   AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+							  2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "nexus: could not record api key use");
+	SPI_finish();
+}
+
 static NexusPlan
 plan_from_name(const char *name)
 {
@@ -360,6 +386,8 @@ nexus_pre_request(PG_FUNCTION_ARGS)
 
 	if (!matched)
 		reject_key("invalid api key", "No key with this value exists.");
+	if (!revoked && !expired)
+		note_key_use(&key_id, &tenant_id);
 	if (revoked)
 		reject_key("api key has been revoked", "The key was revoked by an administrator of its tenant.");
 	if (expired)
