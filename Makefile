@@ -18,8 +18,9 @@ REGRESS_OPTS = --temp-instance=tmp_check --temp-config=test/nexus.conf \
 DEPS = libcurl jansson hiredis libcrypto
 PG_CPPFLAGS = -DNEXUS_VERSION='"$(EXTVERSION)"' -Isrc $(shell pkg-config --cflags $(DEPS))
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	-Wno-sign-compare -Werror=implicit-function-declaration
+# -Wno-unused-parameter: PostgreSQL's own headers and PG_FUNCTION_ARGS trip it.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter \
+	-Werror=implicit-function-declaration
 
 EXTRA_CLEAN = tmp_check results regression.diffs regression.out log
 

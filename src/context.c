@@ -248,7 +248,7 @@ jsonb_string_at(Jsonb *doc, const char *path, JsonbValue *buf)
 	for (;;)
 	{
 		const char *dot = strchr(p, '.');
-		int			len = dot ? dot - p : strlen(p);
+		int			len = dot ? (int) (dot - p) : (int) strlen(p);
 		JsonbValue *v = getKeyJsonValueFromContainer(c, p, len, buf);
 
 		if (v == NULL)
