@@ -3,7 +3,7 @@
 # Installs only what is missing, so a second run costs a second.
 set -eu
 packages=(
-  make gcc pkg-config
+  make gcc clang libclang-rt-14-dev pkg-config
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron
   libcurl4-openssl-dev libjansson-dev libhiredis-dev libssl-dev
 )

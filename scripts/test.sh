@@ -29,6 +29,27 @@ else
 fi
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null 2>&1 || { record install fail; echo "$pass passed, $fail failed"; exit 1; }
 
+echo "== adapter unit tests (AddressSanitizer, UBSan, leaks)"
+make -s -C test/unit clean >/dev/null 2>&1
+make -s -C test/unit run > unit.log 2>&1
+grep -E '^    ' unit.log | head -40
+if grep -qE '^[0-9]+ passed, [0-9]+ failed$' unit.log; then
+  while read -r status name _; do
+    record "unit/$name" "$([ "$status" = ok ] && echo ok || echo fail)"
+  done < <(grep -E '^(ok|FAILED) ' unit.log)
+  grep -q 'ERROR: \(AddressSanitizer\|LeakSanitizer\)\|runtime error:' unit.log && { grep -A20 'ERROR:\|runtime error:' unit.log | head -40; record unit/sanitizers fail; }
+else
+  tail -30 unit.log
+  record unit/build fail
+fi
+
+echo "== fuzzing each adapter entry point (${FUZZ_SECONDS:-3} s each)"
+test/fuzz/run.sh "${FUZZ_SECONDS:-3}" > fuzz.log 2>&1
+while read -r status name _; do
+  record "$name" "$([ "$status" = ok ] && echo ok || echo fail)"
+done < <(grep -E '^(ok|FAILED) fuzz/' fuzz.log)
+grep -vE '^(ok|FAILED) fuzz/' fuzz.log | head -20
+
 echo "== pg_regress"
 test/regress.sh > regress.log 2>&1
 sed -n '/^===/,$p' regress.log | head -40

@@ -1,0 +1,365 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapter.h
+ *	  The marketplace adapters: one vtable per marketplace, the canonical
+ *	  order model they fill, and the helpers they share.
+ *
+ * Adapters are pure C on jansson and OpenSSL libcrypto, with nothing from
+ * PostgreSQL: they are unit-tested under AddressSanitizer and fuzzed
+ * without a server, and src/ turns their output into SQL.  They never
+ * abort on bad input: every entry point returns NX_OK or NX_FAIL with a
+ * message in NxError naming the field and the problem.  Memory is plain
+ * malloc/free; whatever an adapter puts into an NxOrder or NxPage is freed
+ * by nx_order_free / nx_page_free, also after a failure.
+ *
+ * The canonical order is the one of ../shared/DESIGN.md section 6 and the
+ * fixtures' expected_canonical.json; nx_order_to_json writes exactly that.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NEXUS_ADAPTER_H
+#define NEXUS_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/*
+ * Never call jansson's json_object() in code that goes into nexus.so: the
+ * PostgreSQL server binary exports a json_object() of its own (the SQL
+ * function), the dynamic linker binds our call to it, and the backend
+ * crashes (checked on PostgreSQL 15).  jansson's other entry points have
+ * no such twin.  json_pack("{}") makes an object through jansson's internal
+ * reference; the name is poisoned so that a slip does not compile.
+ */
+static inline json_t *
+nx_json_new_object(void)
+{
+	return json_pack("{}");
+}
+#pragma GCC poison json_object
+
+#define NX_OK	0
+#define NX_FAIL (-1)
+
+#define NX_ERROR_MAX 256
+
+typedef struct NxError
+{
+	char		msg[NX_ERROR_MAX];
+} NxError;
+
+/* Format a message into err (may be NULL) and return NX_FAIL. */
+extern int	nx_fail(NxError *err, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+/* ---------- money ---------- */
+
+/*
+ * An exact amount in minor units of the order's currency (cents for EUR,
+ * yen for JPY).  present = false is the canonical null: the marketplace
+ * did not report the figure, which is not the same as zero.
+ */
+typedef struct NxMoney
+{
+	bool		present;
+	int64_t		minor;
+} NxMoney;
+
+/* Largest magnitude accepted, in minor units: numeric(14,2) and then some. */
+#define NX_MONEY_MAX_MINOR INT64_C(999999999999999)
+
+/* Digits after the decimal point for an ISO 4217 code (0, 2 or 3). */
+extern int	nx_currency_exponent(const char *code);
+
+/*
+ * Parse a decimal text ("12.5", "-3.20", "1299") into minor units at
+ * exponent, rounding half away from zero; no binary floating point.
+ */
+extern int	nx_money_parse(const char *text, int exponent, NxMoney *out, NxError *err,
+						   const char *field);
+
+/*
+ * A JSON money value: a string or a number holding major units.  jansson
+ * keeps JSON reals as doubles; the literal is recovered as the shortest
+ * decimal that reads back as the same double, which is the literal itself
+ * for every amount with at most 15 significant digits (all amounts that
+ * fit numeric(14,2)), and then parsed as text.  NULL or JSON null gives an
+ * absent amount.
+ */
+extern int	nx_money_from_json(const json_t *value, int exponent, NxMoney *out, NxError *err,
+							   const char *field);
+
+/* An integer count of a smaller unit (Kaufland's cents): minor at src_exponent. */
+extern int	nx_money_from_minor(int64_t minor, int src_exponent, int exponent, NxMoney *out,
+								NxError *err, const char *field);
+
+/* a + b, absent + x = x, absent + absent = absent. */
+extern NxMoney nx_money_add(NxMoney a, NxMoney b);
+extern NxMoney nx_money_sub(NxMoney a, NxMoney b);
+
+/* Divide by quantity, rounding half away from zero (unit price from line total). */
+extern NxMoney nx_money_div(NxMoney a, int64_t quantity);
+extern NxMoney nx_money_mul(NxMoney a, int64_t quantity);
+
+/* Write "12.90" / "-3.20" / "1299" into buf (at least 32 bytes). */
+extern void nx_money_format(NxMoney m, int exponent, char *buf, size_t size);
+
+/* ---------- time ---------- */
+
+/*
+ * Parse ISO 8601 "YYYY-MM-DDTHH:MM:SS" with optional fraction (truncated)
+ * and "Z", "+HH:MM", "+HHMM" or "+HH" (a missing zone is UTC) into Unix
+ * seconds.  A space instead of "T" is accepted.
+ */
+extern int	nx_time_parse(const char *text, int64_t *out, NxError *err, const char *field);
+
+/* Epoch milliseconds (Walmart) to Unix seconds, truncating. */
+extern int64_t nx_time_from_epoch_ms(int64_t ms);
+
+/* "2025-03-10T08:12:45Z" into buf (at least 21 bytes). */
+extern void nx_time_format(int64_t t, char *buf, size_t size);
+
+/* ---------- countries ---------- */
+
+/*
+ * ISO 3166-1 alpha-2 for an alpha-2 (any case) or alpha-3 code; NULL when
+ * the code is not known.
+ */
+extern const char *nx_country_alpha2(const char *code);
+
+/* ---------- statuses ---------- */
+
+/* The canonical statuses, least to most advanced along the forward path. */
+#define NX_PENDING			"pending"
+#define NX_CONFIRMED		"confirmed"
+#define NX_PROCESSING		"processing"
+#define NX_SHIPPED			"shipped"
+#define NX_DELIVERED		"delivered"
+#define NX_COMPLETED		"completed"
+#define NX_CANCELLED		"cancelled"
+#define NX_RETURN_INITIATED "return_initiated"
+#define NX_RETURN_RECEIVED	"return_received"
+#define NX_REFUNDED			"refunded"
+
+#define NX_FBM "FBM"
+#define NX_FBA "FBA"
+#define NX_FBS "FBS"
+
+/* The canonical spelling of a status name, or NULL if it is not one. */
+extern const char *nx_status_canonical(const char *name);
+
+/*
+ * The order status of a marketplace that keeps status per line or unit,
+ * from the canonical status of each line (fixtures/README.md):
+ * all cancelled -> cancelled; ignoring cancelled lines, all refunded ->
+ * refunded; all returned or refunded -> return_received; shipped or
+ * delivered lines mixed with open ones -> processing; otherwise the least
+ * advanced.  NULL for no lines.
+ */
+extern const char *nx_status_aggregate(const char *const *line_status, size_t n);
+
+/* ---------- the canonical order ---------- */
+
+typedef struct NxItem
+{
+	char	   *external_item_id;
+	char	   *sku;			/* NULL when the marketplace has none */
+	char	   *title;
+	int64_t		quantity;
+	NxMoney		unit_price;
+	NxMoney		line_total;
+} NxItem;
+
+typedef struct NxOrder
+{
+	const char *marketplace;	/* static: "amazon", ... */
+	char	   *external_order_id;
+	char	   *order_number;
+	const char *status;			/* static, one of NX_* */
+	char	   *marketplace_status;
+	const char *fulfillment_method; /* static: NX_FBM, NX_FBA, NX_FBS */
+	char		currency[4];
+	int			exponent;
+	NxMoney		subtotal;
+	NxMoney		tax_total;
+	NxMoney		shipping_total;
+	NxMoney		discount_total;
+	NxMoney		total_amount;
+	bool		has_ordered_at;
+	int64_t		ordered_at;
+	bool		has_updated_at;
+	int64_t		updated_at;
+	char	   *buyer_email;
+	char	   *buyer_name;
+	char		ship_country[3];	/* "" when unknown */
+	json_t	   *shipping_address;	/* a new reference, or NULL; stored, not in the canonical JSON */
+	NxItem	   *items;
+	size_t		nitems;
+	size_t		items_cap;
+	char	   *warning;		/* e.g. an unknown raw status, mapped to pending */
+} NxOrder;
+
+extern void nx_order_init(NxOrder *o, const char *marketplace);
+extern void nx_order_free(NxOrder *o);
+
+/* A zeroed item appended to the order; NULL only when out of memory. */
+extern NxItem *nx_order_add_item(NxOrder *o);
+
+/* Set currency (3 upper-case letters) and its exponent. */
+extern int	nx_order_set_currency(NxOrder *o, const char *code, NxError *err);
+
+/* Record a warning (first one wins); the order is still good. */
+extern void nx_order_warn(NxOrder *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+/* subtotal = sum of line totals (absent if every line total is absent). */
+extern void nx_order_sum_lines(NxOrder *o);
+
+/* The canonical JSON object, keys in the order of expected_canonical.json. */
+extern json_t *nx_order_to_json(const NxOrder *o);
+
+/* ---------- a list page ---------- */
+
+typedef struct NxFailed
+{
+	char	   *external_order_id;	/* NULL when the order had no readable id */
+	char	   *error;
+} NxFailed;
+
+typedef struct NxPage
+{
+	NxOrder    *orders;
+	size_t		norders;
+	size_t		orders_cap;
+	/* Orders listed as summaries only: fetch each detail (bol, Kaufland). */
+	char	  **detail_ids;
+	size_t		ndetail_ids;
+	size_t		detail_ids_cap;
+	/* One bad order does not stop the page. */
+	NxFailed   *failed;
+	size_t		nfailed;
+	size_t		failed_cap;
+	char	   *next_cursor;	/* NULL on the last page */
+} NxPage;
+
+extern void nx_page_init(NxPage *p);
+extern void nx_page_free(NxPage *p);
+/* An initialised order appended to the page; NULL only when out of memory. */
+extern NxOrder *nx_page_add_order(NxPage *p, const char *marketplace);
+/* Drop the last order added (after its normalisation failed). */
+extern void nx_page_drop_last(NxPage *p);
+extern int	nx_page_add_detail_id(NxPage *p, const char *id);
+extern int	nx_page_add_failed(NxPage *p, const char *external_order_id, const char *error);
+
+/*
+ * The common loop of parse_page: normalize each element of an array of
+ * orders; a failure is recorded in failed, with the id read from id_field
+ * when there is one, and the loop goes on.
+ */
+extern int	nx_page_normalize_each(NxPage *p, const json_t *orders, const char *marketplace,
+								   int (*normalize) (const json_t *, NxOrder *, NxError *),
+								   const char *id_field);
+
+/* ---------- webhooks ---------- */
+
+typedef struct NxWebhookInput
+{
+	const char *body;			/* the exact bytes received */
+	size_t		body_len;
+	const json_t *headers;		/* object: lower-case header names -> string values */
+	const char *secret;			/* HMAC secret, for marketplaces that sign with one */
+	const char *url;			/* the URL the request was sent to (Kaufland signs it) */
+	/* PEM public key for a key id (eBay, bol), or NULL when unknown. */
+	const char *(*public_key) (void *ctx, const char *key_id);
+	void	   *ctx;
+	int64_t		now;			/* Unix seconds, for timestamp windows */
+} NxWebhookInput;
+
+typedef struct NxWebhookEvent
+{
+	char	   *event_id;		/* for dropping replays */
+	char	   *topic;
+	char	   *order_id;		/* the order concerned, when the body names it */
+	json_t	   *order;			/* the full order, when the body carries one (new reference) */
+} NxWebhookEvent;
+
+extern void nx_webhook_event_free(NxWebhookEvent *e);
+
+/* ---------- the vtable ---------- */
+
+typedef struct NxAdapter
+{
+	const char *name;
+
+	/* One order, in the single-order (or detail) shape. */
+	int			(*normalize) (const json_t *order, NxOrder *out, NxError *err);
+
+	/*
+	 * One list-response page.  headers (object of lower-case names, or NULL)
+	 * carry pagination for marketplaces that put it there (Shopify's Link).
+	 */
+	int			(*parse_page) (const json_t *page, const json_t *headers, NxPage *out,
+							   NxError *err);
+
+	/* Canonical status, fulfilment and raw status string of one order. */
+	int			(*classify) (const json_t *order, const char **status,
+							 const char **fulfillment, char **marketplace_status,
+							 NxError *err);
+
+	/* NX_OK when the signature is valid; NULL for marketplaces without HTTP webhooks. */
+	int			(*verify_webhook) (const NxWebhookInput *in, NxError *err);
+
+	/* Event id, topic and order reference of a (verified) webhook body. */
+	int			(*parse_webhook) (const json_t *body, const json_t *headers,
+								  NxWebhookEvent *out, NxError *err);
+} NxAdapter;
+
+/* The adapter for a marketplace name, or NULL. */
+extern const NxAdapter *nx_adapter_find(const char *name);
+
+extern const NxAdapter nx_amazon_adapter;
+extern const NxAdapter nx_ebay_adapter;
+extern const NxAdapter nx_bol_adapter;
+extern const NxAdapter nx_kaufland_adapter;
+extern const NxAdapter nx_shopify_adapter;
+extern const NxAdapter nx_zalando_adapter;
+extern const NxAdapter nx_walmart_adapter;
+
+/* ---------- JSON and crypto helpers (adapters/json_util.c, crypto.c) ---------- */
+
+/* Follow a dot-separated path of object keys; NULL if any step is missing. */
+extern const json_t *nx_json_path(const json_t *root, const char *path);
+/* The string at path, or NULL (also when it is not a string). */
+extern const char *nx_json_str(const json_t *root, const char *path);
+/* malloc'd copy of the string at path, NULL if absent or not a string. */
+extern char *nx_json_strdup(const json_t *root, const char *path);
+/* A string or integer value as a malloc'd string (ids sent as numbers). */
+extern char *nx_json_id(const json_t *root, const char *path);
+/* An integer, or an integral string; NX_FAIL naming field otherwise. */
+extern int	nx_json_int(const json_t *root, const char *path, int64_t *out, NxError *err);
+/* A header value (lower-case name) or NULL. */
+extern const char *nx_header(const json_t *headers, const char *name);
+
+extern char *nx_strdup(const char *s);
+extern char *nx_strndup(const char *s, size_t n);
+/* malloc'd printf. */
+extern char *nx_sprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+
+/* HMAC-SHA256 of data under key into out[32]. */
+extern int	nx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+						   unsigned char *out);
+/* Decode base64 (standard or URL-safe, padding optional); returns length or -1. */
+extern int	nx_base64_decode(const char *in, unsigned char *out, size_t out_size);
+extern void nx_base64_encode(const unsigned char *in, size_t len, char *out, size_t out_size);
+extern void nx_hex_encode(const unsigned char *in, size_t len, char *out, size_t out_size);
+/* Constant-time equality of two buffers of the same length. */
+extern bool nx_equal_ct(const void *a, const void *b, size_t len);
+/*
+ * Verify a signature over data with a PEM public key (RSA or EC), digest
+ * "sha1" or "sha256"; for EC the signature is DER.  NX_OK when valid.
+ */
+extern int	nx_verify_signature(const char *pem, const char *digest, const void *data, size_t len,
+								const unsigned char *sig, size_t sig_len, NxError *err);
+
+#endif							/* NEXUS_ADAPTER_H */

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Build one libFuzzer target per adapter entry point (normalize, parse_page,
+# webhook) and run each for a bounded time on a seed corpus made from the
+# shared fixtures.  Any crash, leak or sanitizer report fails the run and
+# leaves the reproducer in test/fuzz/build/<target>/.
+#   usage: test/fuzz/run.sh [seconds per target, default 3] [marketplace...]
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+fixtures=${NEXUS_FIXTURES:-$(cd "$root/../shared/fixtures" 2>/dev/null && pwd)}
+seconds=${1:-3}
+shift || true
+markets=("$@")
+[ ${#markets[@]} -gt 0 ] || markets=(amazon ebay bol kaufland shopify zalando walmart)
+build="$here/build"
+mkdir -p "$build"
+common="canonical.c country.c crypto.c json_util.c money.c timeutil.c"
+cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$root/adapters $(pkg-config --cflags jansson libcrypto)"
+libs="$(pkg-config --libs jansson libcrypto)"
+fail=0
+
+# A headers file ("Name: value" lines) as one line of JSON, lower-case names.
+headers_json() {
+  awk 'BEGIN { printf "{"; n = 0 }
+       /^HTTP\// { next }
+       { i = index($0, ":"); if (i == 0) next
+         k = tolower(substr($0, 1, i - 1)); v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/\r$/, "", v)
+         gsub(/\\/, "\\\\", v); gsub(/"/, "\\\"", v)
+         printf "%s\"%s\": \"%s\"", (n++ ? ", " : ""), k, v }
+       END { printf "}\n" }' "$1"
+}
+
+for m in "${markets[@]}"; do
+  [ -f "$root/adapters/$m.c" ] || continue
+  for entry in 1 2 3; do
+    name=$m-$([ $entry = 1 ] && echo normalize || { [ $entry = 2 ] && echo page || echo webhook; })
+    dir="$build/$name"
+    mkdir -p "$dir/corpus"
+    case $entry in
+      1) find "$fixtures/$m" -name '*.json' -exec cp {} "$dir/corpus/" \; ;;
+      2) cp "$fixtures/$m"/orders_page*.json "$dir/corpus/" 2>/dev/null ;;
+      3) ls "$fixtures/$m"/webhook_*.headers >/dev/null 2>&1 || continue
+         for h in "$fixtures/$m"/webhook_*.headers; do
+           { headers_json "$h"; cat "${h%.headers}.json"; } > "$dir/corpus/$(basename "${h%.headers}")"
+         done ;;
+    esac
+    srcs="$root/adapters/$m.c"
+    for c in $common; do srcs="$srcs $root/adapters/$c"; done
+    if ! clang $cflags -DNX_ADAPTER=nx_${m}_adapter -DNX_ENTRY=$entry \
+         -o "$dir/fuzz" "$here/fuzz_adapter.c" $srcs $libs 2> "$dir/build.log"; then
+      echo "FAILED fuzz/$name (build)"; cat "$dir/build.log" | head -20; fail=1; continue
+    fi
+    if (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 ./fuzz -max_total_time="$seconds" -rss_limit_mb=2048 \
+          -timeout=10 -print_final_stats=0 corpus > run.log 2>&1); then
+      echo "ok fuzz/$name $(grep -o 'stat::number_of_executed_units: [0-9]*' "$dir/run.log" | tail -1 | awk '{print $2}')$(grep -oE '#[0-9]+\s+DONE' "$dir/run.log" | tail -1 | tr -d '#' | awk '{print $1}') runs"
+    else
+      echo "FAILED fuzz/$name"; grep -E 'ERROR|SUMMARY|==[0-9]+==' "$dir/run.log" | head -10; fail=1
+    fi
+  done
+done
+exit $fail

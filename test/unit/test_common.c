@@ -1,0 +1,230 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_common.c
+ *	  The shared helpers: money, time, countries, status aggregation,
+ *	  canonical JSON, crypto.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+
+#include "unit.h"
+
+static const char *
+fmt_money(const char *text, int exponent)
+{
+	static char buf[64];
+	NxMoney		m;
+	NxError		err;
+
+	if (nx_money_parse(text, exponent, &m, &err, "x") != NX_OK)
+		return "ERR";
+	nx_money_format(m, exponent, buf, sizeof(buf));
+	return buf;
+}
+
+NX_TEST(money_parse_and_round)
+{
+	CHECK_STR(fmt_money("12.5", 2), "12.50");
+	CHECK_STR(fmt_money("45.2", 2), "45.20");
+	CHECK_STR(fmt_money("0.005", 2), "0.01");	/* half up */
+	CHECK_STR(fmt_money("0.00499", 2), "0.00");
+	CHECK_STR(fmt_money("-3.205", 2), "-3.21");	/* half away from zero */
+	CHECK_STR(fmt_money("1299", 2), "1299.00");
+	CHECK_STR(fmt_money("1299.5", 0), "1300");	/* JPY */
+	CHECK_STR(fmt_money("1.2345", 3), "1.235");	/* KWD */
+	CHECK_STR(fmt_money("999999999999.99", 2), "999999999999.99");
+	CHECK_STR(fmt_money("", 2), "ERR");
+	CHECK_STR(fmt_money("12,50", 2), "ERR");
+	CHECK_STR(fmt_money("1e3", 2), "ERR");
+	CHECK_STR(fmt_money("abc", 2), "ERR");
+	CHECK_STR(fmt_money("99999999999999999999", 2), "ERR");
+}
+
+NX_TEST(money_from_json_numbers_exactly)
+{
+	/* Values that are not exact in binary: the literal is what counts. */
+	const char *doc = "[199.6, 12.49, 0.05, 0.1, 1.005, 1999, \"7.10\", null, 123456789012.34, 2.675]";
+	const char *want[] = {"199.60", "12.49", "0.05", "0.10", "1.01", "1999.00", "7.10", NULL,
+	"123456789012.34", "2.68"};
+	json_error_t jerr;
+	json_t	   *arr = json_loads(doc, 0, &jerr);
+	char		buf[64];
+
+	CHECK(arr != NULL);
+	for (size_t i = 0; i < json_array_size(arr); i++)
+	{
+		NxMoney		m;
+		NxError		err;
+
+		CHECK(nx_money_from_json(json_array_get(arr, i), 2, &m, &err, "x") == NX_OK);
+		if (want[i] == NULL)
+		{
+			CHECK(!m.present);
+			continue;
+		}
+		nx_money_format(m, 2, buf, sizeof(buf));
+		CHECK_STR(buf, want[i]);
+	}
+	json_decref(arr);
+}
+
+NX_TEST(money_from_json_rejects_wrong_types)
+{
+	json_t	   *obj = json_pack("{s:s}", "amount", "1.00");
+	NxMoney		m;
+	NxError		err = {{0}};
+
+	CHECK(nx_money_from_json(obj, 2, &m, &err, "OrderTotal") == NX_FAIL);
+	CHECK(strstr(err.msg, "OrderTotal") != NULL);
+	CHECK(nx_money_from_json(json_true(), 2, &m, &err, "x") == NX_FAIL);
+	json_decref(obj);
+}
+
+NX_TEST(money_from_minor_units)
+{
+	NxMoney		m;
+	NxError		err;
+	char		buf[64];
+
+	CHECK(nx_money_from_minor(1999, 2, 2, &m, &err, "price") == NX_OK);
+	nx_money_format(m, 2, buf, sizeof(buf));
+	CHECK_STR(buf, "19.99");
+	CHECK(nx_money_from_minor(1999, 2, 0, &m, &err, "price") == NX_OK);
+	nx_money_format(m, 0, buf, sizeof(buf));
+	CHECK_STR(buf, "20");
+}
+
+NX_TEST(money_unit_price_rounding)
+{
+	NxMoney		line = {true, 2500};
+	char		buf[64];
+
+	nx_money_format(nx_money_div(line, 3), 2, buf, sizeof(buf));
+	CHECK_STR(buf, "8.33");
+	nx_money_format(nx_money_div((NxMoney) {true, 1000}, 3), 2, buf, sizeof(buf));
+	CHECK_STR(buf, "3.33");
+	nx_money_format(nx_money_div((NxMoney) {true, 5}, 2), 2, buf, sizeof(buf));
+	CHECK_STR(buf, "0.03");
+	CHECK(!nx_money_div(line, 0).present);
+	CHECK(!nx_money_add((NxMoney) {false, 0}, (NxMoney) {false, 0}).present);
+	CHECK_INT(nx_money_add((NxMoney) {false, 0}, (NxMoney) {true, 5}).minor, 5);
+}
+
+static const char *
+fmt_time(const char *text)
+{
+	static char buf[32];
+	int64_t		t;
+	NxError		err;
+
+	if (nx_time_parse(text, &t, &err, "t") != NX_OK)
+		return "ERR";
+	nx_time_format(t, buf, sizeof(buf));
+	return buf;
+}
+
+NX_TEST(time_formats)
+{
+	CHECK_STR(fmt_time("2025-03-10T08:12:45Z"), "2025-03-10T08:12:45Z");
+	CHECK_STR(fmt_time("2025-03-10T08:12:45.123Z"), "2025-03-10T08:12:45Z");
+	CHECK_STR(fmt_time("2025-03-10T09:12:45+01:00"), "2025-03-10T08:12:45Z");
+	CHECK_STR(fmt_time("2025-03-10T00:30:00+0200"), "2025-03-09T22:30:00Z");
+	CHECK_STR(fmt_time("2025-03-09T20:00:00-05:00"), "2025-03-10T01:00:00Z");
+	CHECK_STR(fmt_time("2024-02-29T12:00:00Z"), "2024-02-29T12:00:00Z");
+	CHECK_STR(fmt_time("2025-03-10 08:12:45"), "2025-03-10T08:12:45Z");
+	CHECK_STR(fmt_time("2025-02-29T12:00:00Z"), "ERR");
+	CHECK_STR(fmt_time("2025-13-01T00:00:00Z"), "ERR");
+	CHECK_STR(fmt_time("yesterday"), "ERR");
+	CHECK_STR(fmt_time("2025-03-10T08:12:45Zjunk"), "ERR");
+	CHECK_STR(fmt_time("1969-12-31T23:59:59Z"), "1969-12-31T23:59:59Z");
+}
+
+NX_TEST(time_epoch_ms)
+{
+	char		buf[32];
+
+	nx_time_format(nx_time_from_epoch_ms(1741594365123LL), buf, sizeof(buf));
+	CHECK_STR(buf, "2025-03-10T08:12:45Z");
+}
+
+NX_TEST(countries)
+{
+	CHECK_STR(nx_country_alpha2("USA"), "US");
+	CHECK_STR(nx_country_alpha2("CAN"), "CA");
+	CHECK_STR(nx_country_alpha2("deu"), "DE");
+	CHECK_STR(nx_country_alpha2("nl"), "NL");
+	CHECK_STR(nx_country_alpha2("GBR"), "GB");
+	CHECK(nx_country_alpha2("XYZ") == NULL);
+	CHECK(nx_country_alpha2("") == NULL);
+	CHECK(nx_country_alpha2(NULL) == NULL);
+}
+
+NX_TEST(status_aggregation_rules)
+{
+	const char *all_cancelled[] = {NX_CANCELLED, NX_CANCELLED};
+	const char *refunded[] = {NX_REFUNDED, NX_CANCELLED, NX_REFUNDED};
+	const char *returned[] = {NX_RETURN_RECEIVED, NX_REFUNDED};
+	const char *mixed[] = {NX_SHIPPED, NX_CONFIRMED};
+	const char *least[] = {NX_DELIVERED, NX_SHIPPED, NX_CANCELLED};
+	const char *one[] = {NX_PENDING};
+
+	CHECK_STR(nx_status_aggregate(all_cancelled, 2), NX_CANCELLED);
+	CHECK_STR(nx_status_aggregate(refunded, 3), NX_REFUNDED);
+	CHECK_STR(nx_status_aggregate(returned, 2), NX_RETURN_RECEIVED);
+	CHECK_STR(nx_status_aggregate(mixed, 2), NX_PROCESSING);
+	CHECK_STR(nx_status_aggregate(least, 3), NX_SHIPPED);
+	CHECK_STR(nx_status_aggregate(one, 1), NX_PENDING);
+	CHECK(nx_status_aggregate(one, 0) == NULL);
+	CHECK_STR(nx_status_canonical("refunded"), NX_REFUNDED);
+	CHECK(nx_status_canonical("Refunded") == NULL);
+}
+
+NX_TEST(canonical_json_shape)
+{
+	NxOrder		o;
+	NxItem	   *it;
+	NxError		err;
+	json_t	   *j;
+	char	   *s;
+
+	nx_order_init(&o, "bol");
+	o.external_order_id = nx_strdup("A1");
+	CHECK(nx_order_set_currency(&o, "EUR", &err) == NX_OK);
+	CHECK(nx_order_set_currency(&o, "eur", &err) == NX_FAIL);
+	it = nx_order_add_item(&o);
+	it->quantity = 2;
+	it->line_total = (NxMoney) {true, 2498};
+	it->unit_price = nx_money_div(it->line_total, 2);
+	nx_order_sum_lines(&o);
+	j = nx_order_to_json(&o);
+	s = json_dumps(j, JSON_COMPACT);
+	CHECK_STR(s, "{\"marketplace\":\"bol\",\"external_order_id\":\"A1\",\"order_number\":null,"
+			  "\"status\":\"pending\",\"marketplace_status\":null,\"fulfillment_method\":\"FBM\","
+			  "\"currency\":\"EUR\",\"subtotal\":\"24.98\",\"tax_total\":null,\"shipping_total\":null,"
+			  "\"discount_total\":null,\"total_amount\":null,\"ordered_at\":null,\"updated_at\":null,"
+			  "\"buyer_email\":null,\"buyer_name\":null,\"ship_country\":null,\"items\":"
+			  "[{\"external_item_id\":null,\"sku\":null,\"title\":null,\"quantity\":2,"
+			  "\"unit_price\":\"12.49\",\"line_total\":\"24.98\"}]}");
+	free(s);
+	json_decref(j);
+	nx_order_free(&o);
+}
+
+NX_TEST(crypto_hmac_and_base64)
+{
+	unsigned char mac[32];
+	char		b64[64];
+	char		hex[80];
+	unsigned char back[64];
+
+	/* RFC 4231 test case 2 */
+	CHECK(nx_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac) == NX_OK);
+	nx_hex_encode(mac, 32, hex, sizeof(hex));
+	CHECK_STR(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	nx_base64_encode(mac, 32, b64, sizeof(b64));
+	CHECK_INT(nx_base64_decode(b64, back, sizeof(back)), 32);
+	CHECK(nx_equal_ct(back, mac, 32));
+	CHECK_INT(nx_base64_decode("not base64!", back, sizeof(back)), -1);
+	CHECK(nx_verify_signature("not a key", "sha256", "x", 1, back, 32, NULL) == NX_FAIL);
+}
