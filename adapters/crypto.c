@@ -141,6 +141,8 @@ nx_verify_signature(const char *pem, const char *digest, const void *data, size_
 
 	if (pem == NULL)
 		return nx_fail(err, "no public key to verify the signature with");
+	if (digest == NULL)
+		return nx_fail(err, "no signature digest named");
 	md = strcmp(digest, "sha1") == 0 ? EVP_sha1() : strcmp(digest, "sha256") == 0 ? EVP_sha256() : NULL;
 	if (md == NULL)
 		return nx_fail(err, "unsupported signature digest \"%.20s\"", digest);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE				/* vasprintf */
 #endif
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +110,9 @@ nx_json_int(const json_t *root, const char *path, int64_t *out, NxError *err)
 
 		if (*s && (isdigit((unsigned char) *s) || *s == '-'))
 		{
+			errno = 0;
 			n = strtoll(s, &end, 10);
-			if (*end == '\0')
+			if (*end == '\0' && errno != ERANGE)
 			{
 				*out = n;
 				return NX_OK;

@@ -222,12 +222,28 @@ nx_money_from_minor(int64_t minor, int src_exponent, int exponent, NxMoney *out,
 	return NX_OK;
 }
 
+/*
+ * Sums saturate just past NX_MONEY_MAX_MINOR instead of overflowing: the
+ * result is then too large to store, and the ingest reports that order as
+ * failed rather than writing a wrapped-around amount.
+ */
+static int64_t
+saturate(int64_t v)
+{
+	if (v > NX_MONEY_MAX_MINOR)
+		return NX_MONEY_MAX_MINOR + 1;
+	if (v < -NX_MONEY_MAX_MINOR)
+		return -NX_MONEY_MAX_MINOR - 1;
+	return v;
+}
+
 NxMoney
 nx_money_add(NxMoney a, NxMoney b)
 {
 	NxMoney		r = {a.present || b.present, 0};
 
-	r.minor = (a.present ? a.minor : 0) + (b.present ? b.minor : 0);
+	/* both operands are at most ~1e15 after saturation: no int64 overflow */
+	r.minor = saturate(saturate(a.present ? a.minor : 0) + saturate(b.present ? b.minor : 0));
 	return r;
 }
 
@@ -236,7 +252,7 @@ nx_money_sub(NxMoney a, NxMoney b)
 {
 	NxMoney		r = {a.present || b.present, 0};
 
-	r.minor = (a.present ? a.minor : 0) - (b.present ? b.minor : 0);
+	r.minor = saturate(saturate(a.present ? a.minor : 0) - saturate(b.present ? b.minor : 0));
 	return r;
 }
 
@@ -271,11 +287,13 @@ nx_money_mul(NxMoney a, int64_t quantity)
 
 	if (a.present)
 	{
-		if (quantity != 0 && (a.minor > NX_MONEY_MAX_MINOR / (quantity < 0 ? -quantity : quantity) ||
-							  a.minor < -NX_MONEY_MAX_MINOR / (quantity < 0 ? -quantity : quantity)))
-			r.minor = a.minor > 0 ? NX_MONEY_MAX_MINOR : -NX_MONEY_MAX_MINOR;
+		int64_t		m = saturate(a.minor);
+		int64_t		q = quantity < 0 ? -quantity : quantity;
+
+		if (quantity != 0 && (m > NX_MONEY_MAX_MINOR / q || m < -NX_MONEY_MAX_MINOR / q))
+			r.minor = (m > 0) == (quantity > 0) ? NX_MONEY_MAX_MINOR + 1 : -NX_MONEY_MAX_MINOR - 1;
 		else
-			r.minor = a.minor * quantity;
+			r.minor = m * quantity;
 	}
 	return r;
 }

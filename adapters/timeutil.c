@@ -136,7 +136,8 @@ nx_time_parse(const char *text, int64_t *out, NxError *err, const char *field)
 int64_t
 nx_time_from_epoch_ms(int64_t ms)
 {
-	return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	/* floor division, without negating INT64_MIN */
+	return ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
 }
 
 void

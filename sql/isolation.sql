@@ -17,6 +17,11 @@ SELECT rest.as_user('bob', 'globex');
 SELECT k ->> 'id' AS b_key_id FROM nexus.create_api_key('b-key', ARRAY['*']) k \gset
 SELECT nexus.connect_marketplace('walmart', 'Globex Walmart', '{"client_id": "g", "client_secret": "GLOBEX-SECRET"}') AS b_conn_id \gset
 COMMIT;
+-- B's orders and a webhook event (as service_role and the webhook path would write them).
+\set b_page `cat fixtures/walmart/orders_page1.json`
+SELECT nexus.ingest_orders(:'b_conn_id', :'b_page') ->> 'inserted' AS b_orders;
+INSERT INTO nexus.webhook_events (tenant_id, connection_id, marketplace, event_id, topic, status)
+VALUES (rest.tid('globex'), :'b_conn_id', 'walmart', 'b-event-1', 'ORDER_UPDATES', 'needs_fetch');
 INSERT INTO rest.users VALUES ('sam', '00000000-0000-4000-8000-0000000000b2'),
                               ('rita', '00000000-0000-4000-8000-0000000000b3');
 SELECT count(*) FROM (
@@ -185,7 +190,12 @@ INSERT INTO rpc_calls VALUES
   ('nexus.connect_marketplace(text,text,jsonb,jsonb,interval,text)',
    format($$SELECT 1 FROM nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}') c WHERE rest.connection_tenant(c) = %L$$, rest.tid('globex'))),
   ('nexus.create_tenant(text,text,uuid)', format($$SELECT nexus.create_tenant('x', 'x-tenant', %L)$$, rest.uid('bob'))),
-  ('nexus.my_tenants()', $$SELECT 1 FROM nexus.my_tenants() WHERE slug = 'globex' AND status = 'active'$$);
+  ('nexus.my_tenants()', $$SELECT 1 FROM nexus.my_tenants() WHERE slug = 'globex' AND status = 'active'$$),
+  ('nexus.ingest_orders(uuid,json,json)', format($$SELECT nexus.ingest_orders(%L, %L)$$, :'b_conn_id', :'b_page')),
+  -- Webhooks are anon by design: a forged delivery for B's connection must not verify.
+  ('nexus.webhook_walmart(json)', format($$SELECT nexus.webhook_walmart(%L::json)$$,
+     '{"source": {"eventType": "ORDER_UPDATES", "eventId": "forged"}, "payload": {"order": {"partnerId": "x", "purchaseOrderId": "1"}}}')),
+  ('nexus.receive_webhook(text,jsonb,text)', $$SELECT nexus.receive_webhook('walmart', '{"x-walmart-signature": "AAAA"}', '{"source": {"eventId": "forged"}, "payload": {"order": {"purchaseOrderId": "1"}}}')$$);
 DO $$
 DECLARE
   i record;
@@ -205,7 +215,13 @@ SELECT p.oid::regprocedure AS unchecked_rpc
    AND (has_function_privilege('authenticated', p.oid, 'EXECUTE') OR has_function_privilege('anon', p.oid, 'EXECUTE'))
    AND p.oid NOT IN (SELECT fn FROM rpc_calls)
    AND p.oid NOT IN ('nexus.has_role(text)'::regprocedure, 'nexus.has_scope(text)'::regprocedure,
-                     'nexus.tenant_id(text)'::regprocedure)
+                     'nexus.tenant_id(text)'::regprocedure,
+                     -- pure: they read their arguments and write nothing
+                     'nexus.normalize_order(text,json)'::regprocedure,
+                     'nexus.normalize_page(text,json,json)'::regprocedure,
+                     -- same endpoint as webhook_walmart for the other marketplaces
+                     'nexus.webhook_shopify(json)'::regprocedure, 'nexus.webhook_kaufland(json)'::regprocedure,
+                     'nexus.webhook_ebay(json)'::regprocedure, 'nexus.webhook_bol(json)'::regprocedure)
    AND p.pronargs > 0
  ORDER BY 1::text;
 

@@ -717,9 +717,40 @@ PG_FUNCTION_INFO_V1(nexus_caller_is_service);
 Datum
 nexus_caller_is_service(PG_FUNCTION_ARGS)
 {
+	PG_RETURN_BOOL(nexus_caller_is_service_role());
+}
+
+/* ---------- for C callers ---------- */
+
+/* The request's tenant, as nexus.tenant_id() sees it. */
+bool
+nexus_request_tenant(pg_uuid_t *tenant)
+{
+	NexusRole	role;
+
+	return current_tenant(tenant, &role);
+}
+
+/* Whether the request holds scope in its tenant, as nexus.has_scope(). */
+bool
+nexus_request_has_scope(const char *scope)
+{
+	pg_uuid_t	tenant;
+	NexusRole	role;
+	const NexusKeyContext *key;
+
+	validate_scope(scope);
+	if (!current_tenant(&tenant, &role))
+		return false;
+	key = nexus_current_key();
+	return key ? key_grants(key, scope) : role_grants(role, scope);
+}
+
+bool
+nexus_caller_is_service_role(void)
+{
 	Oid			outer = GetOuterUserId();
 	Oid			service = get_role_oid("service_role", true);
 
-	PG_RETURN_BOOL(superuser_arg(outer) ||
-				   (OidIsValid(service) && has_privs_of_role(outer, service)));
+	return superuser_arg(outer) || (OidIsValid(service) && has_privs_of_role(outer, service));
 }

@@ -66,6 +66,9 @@ extern void nexus_request_changed(void);
 extern uint64 nexus_request_generation(void);
 extern void nexus_context_init(void);
 extern bool nexus_parse_uuid(const char *s, int len, pg_uuid_t *out);
+extern bool nexus_request_tenant(pg_uuid_t *tenant);
+extern bool nexus_request_has_scope(const char *scope);
+extern bool nexus_caller_is_service_role(void);
 
 /* membership.c */
 extern NexusRole nexus_membership_role(const pg_uuid_t *tenant, const pg_uuid_t *user,

@@ -16,6 +16,10 @@ fi
 work=$(mktemp -d /tmp/nexus-regress.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r "$here/sql" "$here/expected" "$here/test" "$work/"
+# The marketplace fixtures, read by the tests with psql's backticks.
+fixtures=${NEXUS_FIXTURES:-$here/../shared/fixtures}
+[ -d "$fixtures" ] && cp -r "$fixtures" "$work/fixtures"
+cp "$here/test/headers_json.sh" "$work/" 2>/dev/null
 chown -R postgres: "$work"
 cd "$work" || exit 2
 as_postgres "$pg_regress" --bindir="$("$PG_CONFIG" --bindir)" --inputdir=. \

@@ -131,6 +131,18 @@ BEGIN
 END
 $$;
 
+-- Non-secret account identity from the credentials that webhooks are
+-- routed by (the Shopify shop domain), kept readable in config.
+CREATE FUNCTION nexus_private.public_config(p_marketplace text, p_config jsonb, p_credentials jsonb)
+  RETURNS jsonb
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog
+  AS $$
+    SELECT CASE WHEN p_marketplace = 'shopify' AND p_credentials ? 'shop_domain'
+                THEN p_config || jsonb_build_object('shop_domain', p_credentials ->> 'shop_domain')
+                ELSE p_config END
+  $$;
+
 CREATE FUNCTION nexus_private.store_credentials(p_tenant uuid, p_connection uuid, p_credentials jsonb)
   RETURNS void
   LANGUAGE plpgsql
@@ -173,7 +185,9 @@ BEGIN
     INSERT INTO nexus.marketplace_connections
            (tenant_id, marketplace, region, account_name, config, sync_interval, created_by)
     VALUES (tenant, connect_marketplace.marketplace, connect_marketplace.region,
-            btrim(connect_marketplace.account_name), connect_marketplace.config,
+            btrim(connect_marketplace.account_name),
+            nexus_private.public_config(connect_marketplace.marketplace, connect_marketplace.config,
+                                        connect_marketplace.credentials),
             connect_marketplace.sync_interval, nexus.user_id())
     RETURNING id INTO new_id;
   EXCEPTION WHEN unique_violation THEN
@@ -221,7 +235,8 @@ BEGIN
   -- New credentials deserve a fresh start: a connection in error is retried.
   UPDATE nexus.marketplace_connections
      SET status = CASE WHEN status = 'error' THEN 'pending' ELSE status END,
-         error_message = NULL, consecutive_failures = 0
+         error_message = NULL, consecutive_failures = 0,
+         config = nexus_private.public_config(mp, config, update_credentials.credentials)
    WHERE tenant_id = tenant AND id = update_credentials.connection_id;
 END
 $$;

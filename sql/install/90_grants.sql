@@ -7,7 +7,8 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA nexus, nexus_private FROM PUBLIC, anon
 
 -- Tables: reads through RLS; writes only where a column may change by hand,
 -- everything else through the functions below.
-GRANT SELECT ON nexus.tenants, nexus.memberships, nexus.api_keys, nexus.marketplace_connections
+GRANT SELECT ON nexus.tenants, nexus.memberships, nexus.api_keys, nexus.marketplace_connections,
+  nexus.orders, nexus.order_items, nexus.webhook_events
   TO anon, authenticated;
 GRANT UPDATE (name, primary_currency, timezone) ON nexus.tenants TO anon, authenticated;
 GRANT UPDATE (account_name, config, sync_interval) ON nexus.marketplace_connections TO anon, authenticated;
@@ -37,5 +38,18 @@ GRANT EXECUTE ON FUNCTION
   nexus.connect_marketplace(text, text, jsonb, jsonb, interval, text),
   nexus.update_credentials(uuid, jsonb), nexus.disconnect_marketplace(uuid)
   TO anon, authenticated, service_role;
+
+-- Orders: normalizing writes nothing; ingesting checks orders:write itself.
+GRANT EXECUTE ON FUNCTION
+  nexus.normalize_order(text, json), nexus.normalize_page(text, json, json),
+  nexus.ingest_orders(uuid, json, json)
+  TO anon, authenticated, service_role;
+
+-- Webhooks: marketplaces call as anon and are trusted for their signature only.
+GRANT EXECUTE ON FUNCTION
+  nexus.receive_webhook(text, jsonb, text), nexus.webhook_shopify(json), nexus.webhook_walmart(json),
+  nexus.webhook_kaufland(json), nexus.webhook_ebay(json), nexus.webhook_bol(json)
+  TO anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION nexus.store_webhook_key(text, text, text, timestamptz) TO service_role;
 
 -- nexus.rotate_credentials_key() and nexus_private.* stay superuser-only.

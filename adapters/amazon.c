@@ -1,0 +1,561 @@
+/*-------------------------------------------------------------------------
+ *
+ * amazon.c
+ *	  Amazon Selling Partner API, Orders v0: getOrders pages, one order
+ *	  with its getOrderItems lines, and the SQS ORDER_CHANGE notification.
+ *
+ * The order list carries no line items; they come from a separate
+ * getOrderItems call per order.  normalize therefore takes an Order object
+ * of getOrders (or getOrder) to which the sync engine has added an
+ * "OrderItems" array: the payload.OrderItems of getOrderItems.  An Order
+ * without OrderItems (what parse_page sees on a bare list page) gives an
+ * order without items, whose subtotal, tax, shipping and discount are
+ * null: nothing is known about them yet, which is not the same as zero.
+ *
+ * Quirks, and the choices made for them (fixtures/amazon/README.md):
+ *
+ * - ItemPrice is the line total (unit price times quantity), not the unit
+ *	 price; unit_price is derived as line total / quantity, half-up.
+ * - Money is {CurrencyCode, Amount} with Amount a decimal string.  The
+ *	 order's currency is OrderTotal's; Canceled and Pending orders have no
+ *	 OrderTotal and no item prices, so the currency then comes from the
+ *	 first priced item, and failing that from the MarketplaceId (the
+ *	 marketplace's one currency).  Amounts in another currency are an
+ *	 error: summing them would be meaningless.
+ * - tax_total is ItemTax + ShippingTax - PromotionDiscountTax -
+ *	 ShippingDiscountTax over the items; discount_total is PromotionDiscount
+ *	 + ShippingDiscount.  total_amount is OrderTotal as Amazon states it and
+ *	 is never recomputed: in MX, the EU, UK and JP tax is inside the prices.
+ * - Buyer e-mail, name and street are only present when the call used a
+ *	 Restricted Data Token; Pending orders have no address at all.  Both
+ *	 give nulls, not errors.
+ * - Orders v0 has no delivered, returned or refunded state (those come
+ *	 from the Finances API and return reports).
+ * - There is no HTTP webhook: ORDER_CHANGE notifications arrive on SQS or
+ *	 EventBridge, authenticated by AWS IAM, so verify_webhook is NULL.
+ *	 parse_webhook reads the SQS message body for its NotificationId (the
+ *	 dedupe key) and AmazonOrderId; the notification has no prices and no
+ *	 PII, so the order must be re-fetched and event->order stays NULL.
+ *
+ * Present-but-wrong values (a number where a string belongs, a date that
+ * does not parse, an amount that is not decimal) fail with the field's
+ * path; absent optional fields become nulls.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+/* order_items.quantity is an integer column */
+#define AMAZON_MAX_QUANTITY INT64_C(2147483647)
+
+static const struct
+{
+	const char *raw;
+	const char *status;
+}			amazon_statuses[] =
+{
+	{"Pending", NX_PENDING},
+	{"PendingAvailability", NX_PENDING},
+	{"Unshipped", NX_CONFIRMED},
+	{"PartiallyShipped", NX_PROCESSING},
+	{"Shipped", NX_SHIPPED},
+	{"InvoiceUnconfirmed", NX_SHIPPED},
+	{"Canceled", NX_CANCELLED},
+	{"Unfulfillable", NX_CANCELLED},
+};
+
+/*
+ * Each Amazon marketplace sells in one currency; used only when an order
+ * carries no amount at all (Canceled, Pending) to say what it would be in.
+ */
+static const struct
+{
+	const char *id;
+	const char *currency;
+}			amazon_marketplaces[] =
+{
+	{"ATVPDKIKX0DER", "USD"},	/* US */
+	{"A2EUQ1WTGCTBG2", "CAD"},	/* CA */
+	{"A1AM78C64UM0Y8", "MXN"},	/* MX */
+	{"A2Q3Y263D00KWC", "BRL"},	/* BR */
+	{"A1F83G8C2ARO7P", "GBP"},	/* UK */
+	{"A1PA6795UKMFR9", "EUR"},	/* DE */
+	{"A13V1IB3VIYZZH", "EUR"},	/* FR */
+	{"APJ6JRA9NG5V4", "EUR"},	/* IT */
+	{"A1RKKUPIHCS9HS", "EUR"},	/* ES */
+	{"A1805IZSGTT6HS", "EUR"},	/* NL */
+	{"AMEN7PMS3EDWL", "EUR"},	/* BE */
+	{"A28R8C7NBKEWEA", "EUR"},	/* IE */
+	{"A2NODRKZP88ZB9", "SEK"},	/* SE */
+	{"A1C3SOZRARQ6R3", "PLN"},	/* PL */
+	{"A33AVAJ2PDY3EV", "TRY"},	/* TR */
+	{"ARBP9OOSHTCHU", "EGP"},	/* EG */
+	{"A17E79C6D8DWNP", "SAR"},	/* SA */
+	{"A2VIGQ35RCS4UG", "AED"},	/* AE */
+	{"A21TJRUUN4KGV", "INR"},	/* IN */
+	{"A1VC38T7YXB528", "JPY"},	/* JP */
+	{"A39IBJ37TRP1C6", "AUD"},	/* AU */
+	{"A19VAU5U5O7RUS", "SGD"},	/* SG */
+	{"AE08WJ6YKNBMC", "ZAR"},	/* ZA */
+};
+
+/* Running sums of the per-item money fields. */
+typedef struct AmazonSums
+{
+	NxMoney		subtotal;
+	NxMoney		tax;
+	NxMoney		shipping;
+	NxMoney		discount;
+} AmazonSums;
+
+/* ---------- small readers ---------- */
+
+/*
+ * An optional string member: absent or null gives NULL, a string gives its
+ * value, anything else fails naming where.key.
+ */
+static int
+amazon_opt_str(const json_t *obj, const char *key, const char *where,
+			   const char **out, NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_string(v))
+		return nx_fail(err, "%s%s%s: expected a string", where, *where ? "." : "", key);
+	*out = json_string_value(v);
+	return NX_OK;
+}
+
+/* Same, into a malloc'd copy. */
+static int
+amazon_opt_strdup(const json_t *obj, const char *key, const char *where,
+				  char **out, NxError *err)
+{
+	const char *s;
+
+	if (amazon_opt_str(obj, key, where, &s, err) != NX_OK)
+		return NX_FAIL;
+	*out = nx_strdup(s);
+	return NX_OK;
+}
+
+/* An optional object member (absent or null gives NULL). */
+static int
+amazon_opt_obj(const json_t *obj, const char *key, const char *where,
+			   const json_t **out, NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_object(v))
+		return nx_fail(err, "%s%s%s: expected an object", where, *where ? "." : "", key);
+	*out = v;
+	return NX_OK;
+}
+
+/* An optional ISO 8601 timestamp member. */
+static int
+amazon_opt_time(const json_t *obj, const char *key, bool *has, int64_t *out, NxError *err)
+{
+	const char *s;
+
+	*has = false;
+	if (amazon_opt_str(obj, key, "", &s, err) != NX_OK)
+		return NX_FAIL;
+	if (s == NULL)
+		return NX_OK;
+	if (nx_time_parse(s, out, err, key) != NX_OK)
+		return NX_FAIL;
+	*has = true;
+	return NX_OK;
+}
+
+/*
+ * acc += v, failing instead of overflowing: every operand is bounded by
+ * what nx_money_parse accepts, so the sum is checked before the next add.
+ */
+static int
+amazon_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
+{
+	NxMoney		sum = nx_money_add(*acc, v);
+
+	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the sum is too large", field);
+	*acc = sum;
+	return NX_OK;
+}
+
+/* ---------- currency and money ---------- */
+
+static const char *
+amazon_marketplace_currency(const json_t *order)
+{
+	const char *id = nx_json_str(order, "MarketplaceId");
+
+	if (id == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(amazon_marketplaces) / sizeof(amazon_marketplaces[0]); i++)
+		if (strcmp(id, amazon_marketplaces[i].id) == 0)
+			return amazon_marketplaces[i].currency;
+	return NULL;
+}
+
+/*
+ * Make sure the order's currency is known before an amount is read at its
+ * exponent: code (a Money's CurrencyCode, or NULL) sets it the first time
+ * and must match afterwards; without a code, fall back to the
+ * marketplace's currency.
+ */
+static int
+amazon_use_currency(const json_t *order, NxOrder *o, const char *code, const char *field,
+					NxError *err)
+{
+	if (code == NULL)
+	{
+		if (o->currency[0] == '\0' && (code = amazon_marketplace_currency(order)) != NULL)
+			return nx_order_set_currency(o, code, err);
+		return NX_OK;
+	}
+	if (o->currency[0] == '\0')
+	{
+		if (nx_order_set_currency(o, code, err) != NX_OK)
+			return nx_fail(err, "%s: \"%.20s\" is not an ISO 4217 currency code", field, code);
+		return NX_OK;
+	}
+	if (strcmp(o->currency, code) != 0)
+		return nx_fail(err, "%s: \"%.20s\" differs from the order currency %s", field, code,
+					   o->currency);
+	return NX_OK;
+}
+
+/*
+ * A Money member {CurrencyCode, Amount} of obj; absent or null gives an
+ * absent amount.  where is the path of obj ("" for the order itself).
+ */
+static int
+amazon_money(const json_t *order, const json_t *obj, const char *key, const char *where,
+			 NxOrder *o, NxMoney *out, NxError *err)
+{
+	const json_t *m;
+	const char *code;
+	char		field[96];
+
+	out->present = false;
+	out->minor = 0;
+	if (amazon_opt_obj(obj, key, where, &m, err) != NX_OK)
+		return NX_FAIL;
+	if (m == NULL)
+		return NX_OK;
+	snprintf(field, sizeof(field), "%s%s%s.CurrencyCode", where, *where ? "." : "", key);
+	if (amazon_opt_str(m, "CurrencyCode", "", &code, err) != NX_OK)
+		return nx_fail(err, "%s: expected a string", field);
+	if (amazon_use_currency(order, o, code, field, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(field, sizeof(field), "%s%s%s.Amount", where, *where ? "." : "", key);
+	if (json_object_get(m, "Amount") == NULL || json_is_null(json_object_get(m, "Amount")))
+		return nx_fail(err, "%s: missing", field);
+	return nx_money_from_json(json_object_get(m, "Amount"), o->exponent, out, err, field);
+}
+
+/* ---------- status ---------- */
+
+static const char *
+amazon_status(const char *raw, bool *known)
+{
+	for (size_t i = 0; i < sizeof(amazon_statuses) / sizeof(amazon_statuses[0]); i++)
+	{
+		if (strcmp(raw, amazon_statuses[i].raw) == 0)
+		{
+			*known = true;
+			return amazon_statuses[i].status;
+		}
+	}
+	*known = false;
+	return NX_PENDING;
+}
+
+/*
+ * Status, fulfilment and raw status of an Order; *raw points into the
+ * JSON.  AFN (Fulfillment by Amazon) is FBA, MFN is FBM.
+ */
+static int
+amazon_classify_order(const json_t *order, const char **status, bool *status_known,
+					  const char **fulfillment, const char **channel, const char **raw,
+					  NxError *err)
+{
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected an Order object");
+	if (amazon_opt_str(order, "OrderStatus", "", raw, err) != NX_OK)
+		return NX_FAIL;
+	if (*raw == NULL)
+		return nx_fail(err, "OrderStatus: missing");
+	if (amazon_opt_str(order, "FulfillmentChannel", "", channel, err) != NX_OK)
+		return NX_FAIL;
+	*status = amazon_status(*raw, status_known);
+	*fulfillment = *channel && strcmp(*channel, "AFN") == 0 ? NX_FBA : NX_FBM;
+	return NX_OK;
+}
+
+/* ---------- items ---------- */
+
+static int
+amazon_item(const json_t *order, const json_t *item, size_t i, NxOrder *o, AmazonSums *sums,
+			NxError *err)
+{
+	char		where[48];
+	const json_t *q;
+	NxItem	   *it;
+	NxMoney		item_tax,
+				ship_tax,
+				promo_tax,
+				ship_disc_tax,
+				shipping,
+				promo,
+				ship_disc;
+
+	snprintf(where, sizeof(where), "OrderItems[%zu]", i);
+	if (!json_is_object(item))
+		return nx_fail(err, "%s: expected an OrderItem object", where);
+	if ((it = nx_order_add_item(o)) == NULL)
+		return nx_fail(err, "out of memory");
+
+	if (amazon_opt_strdup(item, "OrderItemId", where, &it->external_item_id, err) != NX_OK)
+		return NX_FAIL;
+	if (it->external_item_id == NULL || it->external_item_id[0] == '\0')
+		return nx_fail(err, "%s.OrderItemId: missing", where);
+	if (amazon_opt_strdup(item, "SellerSKU", where, &it->sku, err) != NX_OK ||
+		amazon_opt_strdup(item, "Title", where, &it->title, err) != NX_OK)
+		return NX_FAIL;
+
+	/* Canceled orders report 0; a string here is a wrong type, not a count. */
+	q = json_object_get(item, "QuantityOrdered");
+	if (q == NULL || json_is_null(q))
+		return nx_fail(err, "%s.QuantityOrdered: missing", where);
+	if (!json_is_integer(q))
+		return nx_fail(err, "%s.QuantityOrdered: expected an integer", where);
+	it->quantity = json_integer_value(q);
+	if (it->quantity < 0 || it->quantity > AMAZON_MAX_QUANTITY)
+		return nx_fail(err, "%s.QuantityOrdered: %lld is out of range", where,
+					   (long long) it->quantity);
+
+	if (amazon_money(order, item, "ItemPrice", where, o, &it->line_total, err) != NX_OK ||
+		amazon_money(order, item, "ItemTax", where, o, &item_tax, err) != NX_OK ||
+		amazon_money(order, item, "ShippingPrice", where, o, &shipping, err) != NX_OK ||
+		amazon_money(order, item, "ShippingTax", where, o, &ship_tax, err) != NX_OK ||
+		amazon_money(order, item, "PromotionDiscount", where, o, &promo, err) != NX_OK ||
+		amazon_money(order, item, "PromotionDiscountTax", where, o, &promo_tax, err) != NX_OK ||
+		amazon_money(order, item, "ShippingDiscount", where, o, &ship_disc, err) != NX_OK ||
+		amazon_money(order, item, "ShippingDiscountTax", where, o, &ship_disc_tax, err) != NX_OK)
+		return NX_FAIL;
+	it->unit_price = nx_money_div(it->line_total, it->quantity);
+
+	/* Discount taxes reduce the tax the buyer pays (README: tax_total). */
+	if (amazon_accumulate(&sums->subtotal, it->line_total, "subtotal", err) != NX_OK ||
+		amazon_accumulate(&sums->tax,
+						  nx_money_sub(nx_money_add(item_tax, ship_tax),
+									   nx_money_add(promo_tax, ship_disc_tax)),
+						  "tax_total", err) != NX_OK ||
+		amazon_accumulate(&sums->shipping, shipping, "shipping_total", err) != NX_OK ||
+		amazon_accumulate(&sums->discount, nx_money_add(promo, ship_disc), "discount_total",
+						  err) != NX_OK)
+		return NX_FAIL;
+	return NX_OK;
+}
+
+/* ---------- the entry points ---------- */
+
+static int
+amazon_normalize(const json_t *order, NxOrder *o, NxError *err)
+{
+	const char *raw;
+	bool		status_known;
+	const char *channel;
+	const json_t *buyer;
+	const json_t *addr;
+	const json_t *items;
+	const char *country;
+	AmazonSums	sums;
+	size_t		i;
+	const json_t *item;
+
+	memset(&sums, 0, sizeof(sums));
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected an Order object");
+	if (amazon_opt_strdup(order, "AmazonOrderId", "", &o->external_order_id, err) != NX_OK)
+		return NX_FAIL;
+	if (o->external_order_id == NULL || o->external_order_id[0] == '\0')
+		return nx_fail(err, "AmazonOrderId: missing");
+	o->order_number = nx_strdup(o->external_order_id);
+
+	if (amazon_classify_order(order, &o->status, &status_known, &o->fulfillment_method,
+							  &channel, &raw, err) != NX_OK)
+		return NX_FAIL;
+	o->marketplace_status = nx_strdup(raw);
+	if (!status_known)
+		nx_order_warn(o, "unknown Amazon order status \"%.100s\"", raw);
+	if (channel && strcmp(channel, "MFN") != 0 && strcmp(channel, "AFN") != 0)
+		nx_order_warn(o, "unknown Amazon fulfillment channel \"%.100s\"", channel);
+
+	if (amazon_opt_time(order, "PurchaseDate", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
+		amazon_opt_time(order, "LastUpdateDate", &o->has_updated_at, &o->updated_at, err) != NX_OK)
+		return NX_FAIL;
+
+	/* The grand total fixes the currency first: it is Amazon's own figure. */
+	if (amazon_money(order, order, "OrderTotal", "", o, &o->total_amount, err) != NX_OK)
+		return NX_FAIL;
+
+	if (amazon_opt_obj(order, "BuyerInfo", "", &buyer, err) != NX_OK)
+		return NX_FAIL;
+	if (buyer != NULL &&
+		(amazon_opt_strdup(buyer, "BuyerEmail", "BuyerInfo", &o->buyer_email, err) != NX_OK ||
+		 amazon_opt_strdup(buyer, "BuyerName", "BuyerInfo", &o->buyer_name, err) != NX_OK))
+		return NX_FAIL;
+
+	if (amazon_opt_obj(order, "ShippingAddress", "", &addr, err) != NX_OK)
+		return NX_FAIL;
+	if (addr != NULL)
+	{
+		const char *alpha2;
+
+		o->shipping_address = json_incref((json_t *) addr);
+		if (amazon_opt_str(addr, "CountryCode", "ShippingAddress", &country, err) != NX_OK)
+			return NX_FAIL;
+		if (country != NULL)
+		{
+			if ((alpha2 = nx_country_alpha2(country)) != NULL)
+				memcpy(o->ship_country, alpha2, 3);
+			else
+				nx_order_warn(o, "unknown country code \"%.20s\" in ShippingAddress.CountryCode",
+							  country);
+		}
+	}
+
+	items = json_object_get(order, "OrderItems");
+	if (items != NULL && !json_is_null(items))
+	{
+		if (!json_is_array(items))
+			return nx_fail(err, "OrderItems: expected an array (getOrderItems payload.OrderItems)");
+		json_array_foreach(items, i, item)
+		{
+			if (amazon_item(order, item, i, o, &sums, err) != NX_OK)
+				return NX_FAIL;
+		}
+	}
+	o->subtotal = sums.subtotal;
+	o->tax_total = sums.tax;
+	o->shipping_total = sums.shipping;
+	o->discount_total = sums.discount;
+
+	/* An order without any amount still says what currency it is in. */
+	return amazon_use_currency(order, o, NULL, "currency", err);
+}
+
+static int
+amazon_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
+{
+	const json_t *orders = nx_json_path(page, "payload.Orders");
+	const json_t *token = nx_json_path(page, "payload.NextToken");
+
+	(void) headers;
+	if (!json_is_object(page))
+		return nx_fail(err, "getOrders response: expected a JSON object");
+	if (!json_is_array(orders))
+	{
+		const json_t *e = json_array_get(json_object_get(page, "errors"), 0);
+
+		if (json_is_object(e))
+			return nx_fail(err, "errors: getOrders failed: %.60s: %.120s",
+						   nx_json_str(e, "code") ? nx_json_str(e, "code") : "?",
+						   nx_json_str(e, "message") ? nx_json_str(e, "message") : "");
+		return nx_fail(err, "payload.Orders: expected the array of a getOrders response");
+	}
+	if (token != NULL && !json_is_null(token))
+	{
+		if (!json_is_string(token))
+			return nx_fail(err, "payload.NextToken: expected a string");
+		/* An empty token would restart the listing: treat it as the end. */
+		if (json_string_length(token) > 0 &&
+			(out->next_cursor = nx_strdup(json_string_value(token))) == NULL)
+			return nx_fail(err, "out of memory");
+	}
+	if (nx_page_normalize_each(out, orders, "amazon", amazon_normalize, "AmazonOrderId") != NX_OK)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+static int
+amazon_classify(const json_t *order, const char **status, const char **fulfillment,
+				char **marketplace_status, NxError *err)
+{
+	const char *raw;
+	const char *channel;
+	bool		status_known;
+
+	if (amazon_classify_order(order, status, &status_known, fulfillment, &channel, &raw,
+							  err) != NX_OK)
+		return NX_FAIL;
+	if ((*marketplace_status = nx_strdup(raw)) == NULL)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+/*
+ * The body of an SQS message carrying an ORDER_CHANGE notification (the
+ * message's Body, not the ReceiveMessage envelope).
+ */
+static int
+amazon_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out,
+					 NxError *err)
+{
+	const json_t *meta;
+	const char *id;
+	const char *type;
+	const char *order_id;
+
+	(void) headers;
+	if (!json_is_object(body))
+		return nx_fail(err, "notification: expected a JSON object");
+	if (amazon_opt_obj(body, "NotificationMetadata", "", &meta, err) != NX_OK)
+		return NX_FAIL;
+	if (meta == NULL)
+		return nx_fail(err, "NotificationMetadata: missing");
+	if (amazon_opt_str(meta, "NotificationId", "NotificationMetadata", &id, err) != NX_OK)
+		return NX_FAIL;
+	if (id == NULL || id[0] == '\0')
+		return nx_fail(err, "NotificationMetadata.NotificationId: missing");
+	if (amazon_opt_str(body, "NotificationType", "", &type, err) != NX_OK)
+		return NX_FAIL;
+	order_id = nx_json_str(body, "Payload.OrderChangeNotification.AmazonOrderId");
+	if (order_id == NULL &&
+		nx_json_path(body, "Payload.OrderChangeNotification.AmazonOrderId") != NULL &&
+		!json_is_null(nx_json_path(body, "Payload.OrderChangeNotification.AmazonOrderId")))
+		return nx_fail(err, "Payload.OrderChangeNotification.AmazonOrderId: expected a string");
+
+	out->event_id = nx_strdup(id);
+	out->topic = nx_strdup(type);
+	out->order_id = nx_strdup(order_id);
+	/* ORDER_CHANGE has no prices or PII: the consumer re-fetches the order. */
+	out->order = NULL;
+	if (out->event_id == NULL)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+const NxAdapter nx_amazon_adapter = {
+	.name = "amazon",
+	.normalize = amazon_normalize,
+	.parse_page = amazon_parse_page,
+	.classify = amazon_classify,
+	.verify_webhook = NULL,
+	.parse_webhook = amazon_parse_webhook,
+};

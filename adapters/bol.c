@@ -1,0 +1,1011 @@
+/*-------------------------------------------------------------------------
+ *
+ * bol.c
+ *	  The bol.com adapter: Retailer API v10 orders and Subscriptions API
+ *	  push messages.
+ *
+ * What is peculiar about bol.com, and what we chose:
+ *
+ * - The list (GET /retailer/orders) returns reduced orders with no prices,
+ *   customer or titles.  parse_page therefore hands back the orderIds as
+ *   detail_ids to fetch with GET /retailer/orders/{id}, rather than
+ *   half-filled orders; normalize takes that detail shape.
+ *
+ * - Pages are numbered, newest first, with a fixed 50 orders per page and
+ *   no cursor or total in the body.  A full page may have a successor; a
+ *   short page is the last; bol answers a page past the end with the
+ *   literal body "{ }" (no "orders" key).  The body does not say which page
+ *   it is, so the caller passes the cursor it requested the page with in
+ *   the pseudo-header "x-nexus-cursor" (no cursor: the first page, as for
+ *   every marketplace), and next_cursor is that number plus one.
+ *
+ * - Money is bare JSON numbers (12.49), EUR with no currency field, VAT
+ *   included, so tax_total is null; shipping_total is null because bol
+ *   does not say what the customer paid for delivery.  Amounts are read
+ *   from the number's literal, never through binary arithmetic: the line
+ *   total is unitPrice x quantity computed at micro-units and rounded once.
+ *   subtotal is the sum of those (cancelled lines keep their price),
+ *   discount_total the sum of discounts[].amount, total_amount the sum of
+ *   totalPrice (after discount).
+ *
+ * - There is no order status.  Each item has quantity, quantityShipped,
+ *   quantityCancelled and cancellationRequest; an item is cancelled when
+ *   fully cancelled, shipped when everything not cancelled has shipped,
+ *   processing when partly shipped, else confirmed (bol only passes on
+ *   paid orders).  The order status is nx_status_aggregate of the items.
+ *   marketplace_status keeps the raw counts per item,
+ *   "<orderItemId>:q2/s2/c0" joined by ";", with "/cr" when the customer
+ *   asked to cancel.  Counts that contradict each other (more shipped and
+ *   cancelled than ordered) are an unknown state: pending, with a warning.
+ *
+ * - Times carry Europe/Amsterdam offsets (+01:00/+02:00) and become UTC.
+ *   updated_at is the latest item latestChangedDateTime.
+ *
+ * - fulfilment.method FBR is the retailer (FBM); FBB, formerly LVB, is
+ *   Fulfilment by bol (FBA).  An order counts as FBA when all its items
+ *   are.
+ *
+ * - The customer comes from billingDetails, falling back field by field to
+ *   shipmentDetails (billingDetails is sometimes absent); the name is
+ *   firstName + surname, else the company.
+ *
+ * - Push messages are signed RSA PKCS#1 v1.5 SHA-256 over the raw body;
+ *   keys come from GET /retailer/subscriptions/signature-keys as base64
+ *   DER.  The header layout is not confirmed against a live delivery
+ *   (fixtures use 'Signature: keyId=0, algorithm="rsa-sha256",
+ *   signature=<base64>'), so it is parsed leniently: parameters in any
+ *   order and case, quoted or not.  The message has no id: the event id
+ *   for replay detection is resource:type:resourceId:timestamp.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "adapter.h"
+
+/* bol's fixed page size */
+#define BOL_PAGE_SIZE 50
+#define BOL_MAX_PAGE 1000000
+#define BOL_MAX_QUANTITY INT64_C(2147483647)
+/* digits kept below the cent while multiplying unit prices */
+#define BOL_PRICE_EXPONENT 6
+
+/* ---------- field readers that name the field in their errors ---------- */
+
+static int
+get_string(const json_t *obj, const char *key, const char *where, bool required,
+		   const char **out, NxError *err)
+{
+	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
+	if (!json_is_string(v))
+		return nx_fail(err, "%s: expected a string", where);
+	*out = json_string_value(v);
+	return NX_OK;
+}
+
+/* An optional string where "" means absent. */
+static int
+get_text(const json_t *obj, const char *key, const char *where, const char **out, NxError *err)
+{
+	if (get_string(obj, key, where, false, out, err) != NX_OK)
+		return NX_FAIL;
+	if (*out && **out == '\0')
+		*out = NULL;
+	return NX_OK;
+}
+
+static int
+get_object(const json_t *obj, const char *key, const char *where, bool required,
+		   const json_t **out, NxError *err)
+{
+	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
+	if (!json_is_object(v))
+		return nx_fail(err, "%s: expected an object", where);
+	*out = v;
+	return NX_OK;
+}
+
+static int
+get_array(const json_t *obj, const char *key, const char *where, bool required,
+		  const json_t **out, NxError *err)
+{
+	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
+	if (!json_is_array(v))
+		return nx_fail(err, "%s: expected an array", where);
+	*out = v;
+	return NX_OK;
+}
+
+/* An id sent as a string or a number, malloc'd; missing or empty is an error. */
+static int
+get_id(const json_t *obj, const char *key, const char *where, char **out, NxError *err)
+{
+	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return nx_fail(err, "%s: missing", where);
+	if (!json_is_string(v) && !json_is_integer(v))
+		return nx_fail(err, "%s: expected a string", where);
+	if (json_is_string(v) && json_string_value(v)[0] == '\0')
+		return nx_fail(err, "%s: empty", where);
+	*out = nx_json_id(obj, key);
+	if (*out == NULL)
+		return nx_fail(err, "%s: out of memory", where);
+	return NX_OK;
+}
+
+static int
+get_time(const json_t *obj, const char *key, const char *where, bool *has, int64_t *out,
+		 NxError *err)
+{
+	const char *text;
+
+	*has = false;
+	if (get_string(obj, key, where, false, &text, err) != NX_OK)
+		return NX_FAIL;
+	if (text == NULL)
+		return NX_OK;
+	if (nx_time_parse(text, out, err, where) != NX_OK)
+		return NX_FAIL;
+	*has = true;
+	return NX_OK;
+}
+
+/* A required count: a JSON integer from min to BOL_MAX_QUANTITY. */
+static int
+get_count(const json_t *obj, const char *key, const char *where, int64_t min, int64_t *out,
+		  NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return nx_fail(err, "%s: missing", where);
+	if (!json_is_integer(v))
+		return nx_fail(err, "%s: expected an integer", where);
+	*out = json_integer_value(v);
+	if (*out < min || *out > BOL_MAX_QUANTITY)
+		return nx_fail(err, "%s: %lld is out of range", where, (long long) *out);
+	return NX_OK;
+}
+
+static int
+dup_into(char **dst, const char *s, NxError *err)
+{
+	*dst = NULL;
+	if (s == NULL)
+		return NX_OK;
+	*dst = nx_strdup(s);
+	return *dst ? NX_OK : nx_fail(err, "out of memory");
+}
+
+/* Append piece to a malloc'd string of length *len. */
+static int
+append(char **buf, size_t *len, const char *piece, NxError *err)
+{
+	size_t		n = strlen(piece);
+	char	   *grown = realloc(*buf, *len + n + 1);
+
+	if (grown == NULL)
+		return nx_fail(err, "out of memory");
+	memcpy(grown + *len, piece, n + 1);
+	*buf = grown;
+	*len += n;
+	return NX_OK;
+}
+
+/* ---------- money ---------- */
+
+/* acc += v, refusing sums beyond what an amount may hold. */
+static int
+money_accumulate(NxMoney *acc, NxMoney v, const char *where, NxError *err)
+{
+	NxMoney		sum = nx_money_add(*acc, v);
+
+	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the sum is too large", where);
+	*acc = sum;
+	return NX_OK;
+}
+
+/*
+ * unitPrice x quantity at the order's exponent, exactly: the price is read
+ * at micro-units, multiplied, and rounded half-up once, so a price with
+ * sub-cent digits does not gain or lose a cent per unit.
+ */
+static int
+bol_line_total(const json_t *unit_price, int64_t quantity, int exponent, const char *where,
+			   NxMoney *out, NxError *err)
+{
+	NxMoney		unit;
+	int64_t		scale = 1;
+
+	out->present = false;
+	out->minor = 0;
+	if (nx_money_from_json(unit_price, BOL_PRICE_EXPONENT, &unit, err, where) != NX_OK)
+		return NX_FAIL;
+	if (!unit.present)
+		return NX_OK;
+	if (unit.minor > INT64_MAX / quantity || unit.minor < -(INT64_MAX / quantity))
+		return nx_fail(err, "%s: the line total is too large", where);
+	for (int e = exponent; e < BOL_PRICE_EXPONENT; e++)
+		scale *= 10;
+	*out = nx_money_div((NxMoney) {true, unit.minor * quantity}, scale);
+	if (out->minor > NX_MONEY_MAX_MINOR || out->minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the line total is too large", where);
+	return NX_OK;
+}
+
+/* ---------- status ---------- */
+
+/* The raw state of one item, as far as classification needs it. */
+typedef struct BolLine
+{
+	char	   *id;
+	int64_t		quantity;
+	int64_t		shipped;
+	int64_t		cancelled;
+	bool		cancel_request;
+	const char *method;			/* fulfilment method, NULL when absent */
+} BolLine;
+
+static int
+bol_read_line(const json_t *item, size_t i, BolLine *line, NxError *err)
+{
+	char		where[64];
+	const json_t *fulfilment;
+	const json_t *request;
+
+	memset(line, 0, sizeof(*line));
+	if (!json_is_object(item))
+		return nx_fail(err, "orderItems[%zu]: expected an object", i);
+	snprintf(where, sizeof(where), "orderItems[%zu].orderItemId", i);
+	if (get_id(item, "orderItemId", where, &line->id, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "orderItems[%zu].quantity", i);
+	if (get_count(item, "quantity", where, 1, &line->quantity, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "orderItems[%zu].quantityShipped", i);
+	if (get_count(item, "quantityShipped", where, 0, &line->shipped, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "orderItems[%zu].quantityCancelled", i);
+	if (get_count(item, "quantityCancelled", where, 0, &line->cancelled, err) != NX_OK)
+		return NX_FAIL;
+
+	request = json_object_get(item, "cancellationRequest");
+	if (request && !json_is_null(request) && !json_is_boolean(request))
+		return nx_fail(err, "orderItems[%zu].cancellationRequest: expected a boolean", i);
+	line->cancel_request = json_is_true(request);
+
+	/* the detail has fulfilment.method, the list's reduced item fulfilmentMethod */
+	snprintf(where, sizeof(where), "orderItems[%zu].fulfilment", i);
+	if (get_object(item, "fulfilment", where, false, &fulfilment, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "orderItems[%zu].fulfilment.method", i);
+	if (get_text(fulfilment, "method", where, &line->method, err) != NX_OK)
+		return NX_FAIL;
+	if (line->method == NULL)
+	{
+		snprintf(where, sizeof(where), "orderItems[%zu].fulfilmentMethod", i);
+		if (get_text(item, "fulfilmentMethod", where, &line->method, err) != NX_OK)
+			return NX_FAIL;
+	}
+	return NX_OK;
+}
+
+/* Canonical status of one item; NULL when its counts contradict each other. */
+static const char *
+bol_line_status(const BolLine *line)
+{
+	if (line->shipped > line->quantity || line->cancelled > line->quantity ||
+		line->shipped + line->cancelled > line->quantity)
+		return NULL;
+	if (line->cancelled == line->quantity)
+		return NX_CANCELLED;
+	if (line->shipped >= line->quantity - line->cancelled)
+		return NX_SHIPPED;
+	if (line->shipped > 0)
+		return NX_PROCESSING;
+	return NX_CONFIRMED;
+}
+
+/*
+ * Status, fulfilment and raw status of an order (detail or reduced shape),
+ * with a warning in unknown for the first state we cannot read (empty
+ * otherwise).  On failure *raw is NULL.
+ */
+static int
+bol_classify_items(const json_t *order, const char **status, const char **fulfillment,
+				   char **raw, char *unknown, size_t unknown_size, NxError *err)
+{
+	const json_t *items;
+	size_t		nitems;
+	const char **line_status = NULL;
+	size_t		raw_len = 0;
+	size_t		fba = 0;
+	size_t		i;
+	const json_t *item;
+	int			rc = NX_FAIL;
+
+	*raw = NULL;
+	unknown[0] = '\0';
+	if (get_array(order, "orderItems", "orderItems", true, &items, err) != NX_OK)
+		return NX_FAIL;
+	if ((nitems = json_array_size(items)) == 0)
+		return nx_fail(err, "orderItems: no items");
+	if ((line_status = calloc(nitems, sizeof(char *))) == NULL ||
+		(*raw = nx_strdup("")) == NULL)
+	{
+		nx_fail(err, "out of memory");
+		goto done;
+	}
+	json_array_foreach(items, i, item)
+	{
+		BolLine		line;
+		char	   *piece;
+
+		if (bol_read_line(item, i, &line, err) != NX_OK)
+		{
+			free(line.id);
+			goto done;
+		}
+		piece = nx_sprintf("%s%s:q%lld/s%lld/c%lld%s", i > 0 ? ";" : "", line.id,
+						   (long long) line.quantity, (long long) line.shipped,
+						   (long long) line.cancelled, line.cancel_request ? "/cr" : "");
+		free(line.id);
+		if (piece == NULL || append(raw, &raw_len, piece, err) != NX_OK)
+		{
+			free(piece);
+			nx_fail(err, "out of memory");
+			goto done;
+		}
+		free(piece);
+
+		line_status[i] = bol_line_status(&line);
+		if (line_status[i] == NULL)
+		{
+			line_status[i] = NX_PENDING;
+			if (!unknown[0])
+				snprintf(unknown, unknown_size,
+						 "unknown bol item state \"q%lld/s%lld/c%lld\" in orderItems[%zu]",
+						 (long long) line.quantity, (long long) line.shipped,
+						 (long long) line.cancelled, i);
+		}
+
+		if (line.method == NULL || strcmp(line.method, "FBR") == 0)
+			continue;
+		if (strcmp(line.method, "FBB") == 0 || strcmp(line.method, "LVB") == 0)
+			fba++;
+		else if (!unknown[0])
+			snprintf(unknown, unknown_size, "unknown bol fulfilment method \"%.60s\"", line.method);
+	}
+	*status = nx_status_aggregate(line_status, nitems);
+	*fulfillment = fba == nitems ? NX_FBA : NX_FBM;
+	rc = NX_OK;
+
+done:
+	free(line_status);
+	if (rc != NX_OK)
+	{
+		free(*raw);
+		*raw = NULL;
+	}
+	return rc;
+}
+
+/* ---------- one order ---------- */
+
+/* One order item's details: ids, titles, money; adds to the order's sums. */
+static int
+bol_item(const json_t *item, size_t i, NxOrder *o, NxMoney *discounts, NxMoney *paid,
+		 NxError *err)
+{
+	char		prefix[48];
+	char		where[128];
+	NxItem	   *it;
+	const json_t *offer;
+	const json_t *product;
+	const json_t *list;
+	const char *text;
+	NxMoney		line_discount = {true, 0};
+	NxMoney		total_price;
+	bool		has_changed;
+	int64_t		changed;
+	size_t		k;
+	const json_t *discount;
+
+	snprintf(prefix, sizeof(prefix), "orderItems[%zu].", i);
+	if ((it = nx_order_add_item(o)) == NULL)
+		return nx_fail(err, "out of memory");
+
+	snprintf(where, sizeof(where), "%sorderItemId", prefix);
+	if (get_id(item, "orderItemId", where, &it->external_item_id, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%squantity", prefix);
+	if (get_count(item, "quantity", where, 1, &it->quantity, err) != NX_OK)
+		return NX_FAIL;
+
+	/* the seller's own reference is the SKU; the EAN stays in product */
+	snprintf(where, sizeof(where), "%soffer", prefix);
+	if (get_object(item, "offer", where, false, &offer, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%soffer.reference", prefix);
+	if (get_text(offer, "reference", where, &text, err) != NX_OK ||
+		dup_into(&it->sku, text, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%sproduct", prefix);
+	if (get_object(item, "product", where, false, &product, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%sproduct.title", prefix);
+	if (get_string(product, "title", where, false, &text, err) != NX_OK ||
+		dup_into(&it->title, text, err) != NX_OK)
+		return NX_FAIL;
+
+	snprintf(where, sizeof(where), "%sunitPrice", prefix);
+	if (bol_line_total(json_object_get(item, "unitPrice"), it->quantity, o->exponent, where,
+					   &it->line_total, err) != NX_OK)
+		return NX_FAIL;
+	it->unit_price = nx_money_div(it->line_total, it->quantity);
+	if (money_accumulate(&o->subtotal, it->line_total, "subtotal", err) != NX_OK)
+		return NX_FAIL;
+
+	snprintf(where, sizeof(where), "%sdiscounts", prefix);
+	if (get_array(item, "discounts", where, false, &list, err) != NX_OK)
+		return NX_FAIL;
+	json_array_foreach(list, k, discount)
+	{
+		NxMoney		amount;
+
+		snprintf(where, sizeof(where), "%sdiscounts[%zu].amount", prefix, k);
+		if (!json_is_object(discount))
+			return nx_fail(err, "%sdiscounts[%zu]: expected an object", prefix, k);
+		if (nx_money_from_json(json_object_get(discount, "amount"), o->exponent, &amount, err,
+							   where) != NX_OK ||
+			money_accumulate(&line_discount, amount, where, err) != NX_OK)
+			return NX_FAIL;
+	}
+	if (money_accumulate(discounts, line_discount, "discounts", err) != NX_OK)
+		return NX_FAIL;
+
+	/* totalPrice is after discount; without one, work it out from the line */
+	snprintf(where, sizeof(where), "%stotalPrice", prefix);
+	if (nx_money_from_json(json_object_get(item, "totalPrice"), o->exponent, &total_price, err,
+						   where) != NX_OK)
+		return NX_FAIL;
+	if (!total_price.present && it->line_total.present)
+		total_price = nx_money_sub(it->line_total, line_discount);
+	if (money_accumulate(paid, total_price, "totalPrice", err) != NX_OK)
+		return NX_FAIL;
+
+	snprintf(where, sizeof(where), "%slatestChangedDateTime", prefix);
+	if (get_time(item, "latestChangedDateTime", where, &has_changed, &changed, err) != NX_OK)
+		return NX_FAIL;
+	if (has_changed && (!o->has_updated_at || changed > o->updated_at))
+	{
+		o->has_updated_at = true;
+		o->updated_at = changed;
+	}
+	return NX_OK;
+}
+
+/*
+ * Name and e-mail of a billingDetails or shipmentDetails object: the
+ * person's name, else the company.  Pointers into the JSON, or NULL.
+ */
+static int
+bol_person(const json_t *details, const char *what, char **name, const char **email, NxError *err)
+{
+	char		where[64];
+	const char *first;
+	const char *surname;
+	const char *company;
+
+	*name = NULL;
+	*email = NULL;
+	if (details == NULL)
+		return NX_OK;
+	snprintf(where, sizeof(where), "%s.firstName", what);
+	if (get_text(details, "firstName", where, &first, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%s.surname", what);
+	if (get_text(details, "surname", where, &surname, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%s.company", what);
+	if (get_text(details, "company", where, &company, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(where, sizeof(where), "%s.email", what);
+	if (get_text(details, "email", where, email, err) != NX_OK)
+		return NX_FAIL;
+
+	if (first && surname)
+		*name = nx_sprintf("%s %s", first, surname);
+	else if (first || surname || company)
+		*name = nx_strdup(first ? first : surname ? surname : company);
+	else
+		return NX_OK;
+	return *name ? NX_OK : nx_fail(err, "out of memory");
+}
+
+static int
+bol_customer(const json_t *order, NxOrder *o, NxError *err)
+{
+	const json_t *shipment;
+	const json_t *billing;
+	char	   *bill_name = NULL;
+	char	   *ship_name = NULL;
+	const char *bill_email = NULL;
+	const char *ship_email = NULL;
+	const char *country;
+	int			rc = NX_FAIL;
+
+	if (get_object(order, "shipmentDetails", "shipmentDetails", false, &shipment, err) != NX_OK ||
+		get_object(order, "billingDetails", "billingDetails", false, &billing, err) != NX_OK ||
+		get_text(shipment, "countryCode", "shipmentDetails.countryCode", &country, err) != NX_OK)
+		return NX_FAIL;
+	if (bol_person(billing, "billingDetails", &bill_name, &bill_email, err) != NX_OK ||
+		bol_person(shipment, "shipmentDetails", &ship_name, &ship_email, err) != NX_OK)
+		goto done;
+
+	if (bill_name)
+	{
+		o->buyer_name = bill_name;
+		bill_name = NULL;
+	}
+	else
+	{
+		o->buyer_name = ship_name;
+		ship_name = NULL;
+	}
+	if (dup_into(&o->buyer_email, bill_email ? bill_email : ship_email, err) != NX_OK)
+		goto done;
+
+	if (country)
+	{
+		const char *alpha2 = nx_country_alpha2(country);
+
+		if (alpha2)
+			memcpy(o->ship_country, alpha2, 3);
+		else
+			nx_order_warn(o, "unknown bol country code \"%.20s\"", country);
+	}
+	if (shipment && (o->shipping_address = json_deep_copy(shipment)) == NULL)
+	{
+		nx_fail(err, "out of memory");
+		goto done;
+	}
+	rc = NX_OK;
+
+done:
+	free(bill_name);
+	free(ship_name);
+	return rc;
+}
+
+static int
+bol_normalize(const json_t *order, NxOrder *o, NxError *err)
+{
+	char		unknown[NX_ERROR_MAX];
+	const json_t *items;
+	size_t		i;
+	const json_t *item;
+	NxMoney		discounts = {true, 0};
+	NxMoney		paid = {false, 0};
+
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected a JSON object");
+	o->marketplace = "bol";
+	if (get_id(order, "orderId", "orderId", &o->external_order_id, err) != NX_OK ||
+		dup_into(&o->order_number, o->external_order_id, err) != NX_OK)
+		return NX_FAIL;
+	/* bol sells in euros only and sends no currency */
+	if (nx_order_set_currency(o, "EUR", err) != NX_OK)
+		return NX_FAIL;
+
+	if (bol_classify_items(order, &o->status, &o->fulfillment_method, &o->marketplace_status,
+						   unknown, sizeof(unknown), err) != NX_OK)
+		return NX_FAIL;
+	if (unknown[0])
+		nx_order_warn(o, "%s", unknown);
+
+	if (get_time(order, "orderPlacedDateTime", "orderPlacedDateTime", &o->has_ordered_at,
+				 &o->ordered_at, err) != NX_OK)
+		return NX_FAIL;
+
+	/* bol_classify_items checked that orderItems is a non-empty array of objects */
+	items = json_object_get(order, "orderItems");
+	o->subtotal = (NxMoney) {false, 0};
+	json_array_foreach(items, i, item)
+	{
+		if (bol_item(item, i, o, &discounts, &paid, err) != NX_OK)
+			return NX_FAIL;
+	}
+	o->discount_total = discounts;
+	o->total_amount = paid;
+	/* VAT is inside the prices and bol does not say what delivery cost */
+	o->tax_total = (NxMoney) {false, 0};
+	o->shipping_total = (NxMoney) {false, 0};
+
+	return bol_customer(order, o, err);
+}
+
+static int
+bol_classify(const json_t *order, const char **status, const char **fulfillment,
+			 char **marketplace_status, NxError *err)
+{
+	char		unknown[NX_ERROR_MAX];
+
+	*marketplace_status = NULL;
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected a JSON object");
+	return bol_classify_items(order, status, fulfillment, marketplace_status, unknown,
+							  sizeof(unknown), err);
+}
+
+/* ---------- a list page ---------- */
+
+/* The page number the caller requested this page with: x-nexus-cursor, else 1. */
+static int
+bol_current_page(const json_t *headers, long *page, NxError *err)
+{
+	const char *cursor = nx_header(headers, "x-nexus-cursor");
+	char	   *end;
+
+	*page = 1;
+	if (cursor == NULL || cursor[0] == '\0')
+		return NX_OK;
+	if (!isdigit((unsigned char) cursor[0]))
+		return nx_fail(err, "x-nexus-cursor: \"%.20s\" is not a page number", cursor);
+	*page = strtol(cursor, &end, 10);
+	if (*end != '\0' || *page < 1 || *page >= BOL_MAX_PAGE)
+		return nx_fail(err, "x-nexus-cursor: \"%.20s\" is not a page number", cursor);
+	return NX_OK;
+}
+
+static int
+bol_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
+{
+	const json_t *orders;
+	long		current;
+	size_t		i;
+	const json_t *summary;
+
+	if (!json_is_object(page))
+		return nx_fail(err, "page: expected a bol order list object");
+	if (bol_current_page(headers, &current, err) != NX_OK)
+		return NX_FAIL;
+	orders = json_object_get(page, "orders");
+	if (orders == NULL)
+	{
+		/* "{ }" ends the walk; an object with other keys is an error body */
+		if (json_object_size(page) != 0)
+			return nx_fail(err, "orders: missing (expected a bol order list or \"{ }\")");
+		return NX_OK;
+	}
+	if (!json_is_array(orders))
+		return nx_fail(err, "orders: expected an array");
+
+	json_array_foreach(orders, i, summary)
+	{
+		char		where[48];
+		char	   *id = NULL;
+		NxError		order_err = {{0}};
+
+		snprintf(where, sizeof(where), "orders[%zu].orderId", i);
+		if (!json_is_object(summary))
+			nx_fail(&order_err, "orders[%zu]: expected an object", i);
+		else if (get_id(summary, "orderId", where, &id, &order_err) == NX_OK)
+		{
+			int			rc = nx_page_add_detail_id(out, id);
+
+			free(id);
+			if (rc != NX_OK)
+				return nx_fail(err, "orders: out of memory");
+			continue;
+		}
+		if (nx_page_add_failed(out, NULL, order_err.msg) != NX_OK)
+			return nx_fail(err, "orders: out of memory");
+	}
+
+	/* only a full page can have a successor */
+	if (json_array_size(orders) >= BOL_PAGE_SIZE)
+	{
+		out->next_cursor = nx_sprintf("%ld", current + 1);
+		if (out->next_cursor == NULL)
+			return nx_fail(err, "next page: out of memory");
+	}
+	return NX_OK;
+}
+
+/* ---------- webhooks ---------- */
+
+static bool
+is_base64_char(char c)
+{
+	return isalnum((unsigned char) c) || c == '+' || c == '/' || c == '=' || c == '-' || c == '_';
+}
+
+/*
+ * A PEM public key in the layout OpenSSL reads, from a PEM with or without
+ * line breaks or from bare base64 DER (the signature-keys endpoint's
+ * publicKey).  malloc'd; NULL if it is neither.
+ */
+static char *
+pem_rewrap(const char *key)
+{
+	const char *begin = strstr(key, "-----BEGIN ");
+	const char *body = key;
+	const char *end = key + strlen(key);
+	char		label[40] = "PUBLIC KEY";
+	char	   *b64;
+	size_t		blen = 0;
+	char	   *out;
+	size_t		cap;
+	size_t		n;
+
+	if (begin)
+	{
+		const char *name = begin + strlen("-----BEGIN ");
+		const char *name_end = strstr(name, "-----");
+
+		if (name_end == NULL || name_end == name || (size_t) (name_end - name) >= sizeof(label))
+			return NULL;
+		for (const char *p = name; p < name_end; p++)
+			if (!isupper((unsigned char) *p) && *p != ' ')
+				return NULL;
+		memcpy(label, name, name_end - name);
+		label[name_end - name] = '\0';
+		body = name_end + 5;
+		end = strstr(body, "-----END ");
+		if (end == NULL)
+			return NULL;
+	}
+	if ((b64 = malloc(end - body + 1)) == NULL)
+		return NULL;
+	for (const char *p = body; p < end; p++)
+	{
+		if (isspace((unsigned char) *p))
+			continue;
+		if (!is_base64_char(*p))
+		{
+			free(b64);
+			return NULL;
+		}
+		b64[blen++] = *p;
+	}
+	if (blen == 0)
+	{
+		free(b64);
+		return NULL;
+	}
+	cap = 2 * strlen(label) + 40 + blen + blen / 64 + 2;
+	if ((out = malloc(cap)) == NULL)
+	{
+		free(b64);
+		return NULL;
+	}
+	n = (size_t) snprintf(out, cap, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0; i < blen; i += 64)
+	{
+		size_t		chunk = blen - i < 64 ? blen - i : 64;
+
+		memcpy(out + n, b64 + i, chunk);
+		n += chunk;
+		out[n++] = '\n';
+	}
+	snprintf(out + n, cap - n, "-----END %s-----\n", label);
+	free(b64);
+	return out;
+}
+
+typedef struct BolSignature
+{
+	char	   *key_id;
+	char	   *algorithm;
+	char	   *signature;
+} BolSignature;
+
+static void
+bol_signature_free(BolSignature *s)
+{
+	free(s->key_id);
+	free(s->algorithm);
+	free(s->signature);
+}
+
+/*
+ * Parse 'keyId=0, algorithm="rsa-sha256", signature=<base64>': parameters
+ * separated by commas, names in any case, values quoted or not (base64
+ * holds no commas).  Unknown parameters are ignored, so that a layout
+ * with more parameters than the fixture still verifies.
+ */
+static int
+bol_parse_signature(const char *header, BolSignature *s, NxError *err)
+{
+	const char *p = header;
+
+	memset(s, 0, sizeof(*s));
+	while (*p)
+	{
+		const char *name;
+		size_t		name_len;
+		const char *value;
+		size_t		value_len;
+		char	  **slot = NULL;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		name = p;
+		while (*p && *p != '=' && *p != ',')
+			p++;
+		name_len = (size_t) (p - name);
+		while (name_len > 0 && (name[name_len - 1] == ' ' || name[name_len - 1] == '\t'))
+			name_len--;
+		if (*p != '=')
+			return nx_fail(err, "Signature header: parameter \"%.*s\" has no value",
+						   (int) (name_len > 40 ? 40 : name_len), name);
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"')
+		{
+			value = ++p;
+			while (*p && *p != '"')
+				p++;
+			if (*p != '"')
+				return nx_fail(err, "Signature header: unterminated quoted value");
+			value_len = (size_t) (p - value);
+			p++;
+		}
+		else
+		{
+			value = p;
+			while (*p && *p != ',')
+				p++;
+			value_len = (size_t) (p - value);
+			while (value_len > 0 && (value[value_len - 1] == ' ' || value[value_len - 1] == '\t'))
+				value_len--;
+		}
+
+		if (name_len == 5 && strncasecmp(name, "keyId", 5) == 0)
+			slot = &s->key_id;
+		else if (name_len == 9 && strncasecmp(name, "algorithm", 9) == 0)
+			slot = &s->algorithm;
+		else if (name_len == 9 && strncasecmp(name, "signature", 9) == 0)
+			slot = &s->signature;
+		if (slot)
+		{
+			free(*slot);
+			if ((*slot = nx_strndup(value, value_len)) == NULL)
+				return nx_fail(err, "Signature header: out of memory");
+		}
+	}
+	return NX_OK;
+}
+
+static int
+bol_verify_webhook(const NxWebhookInput *in, NxError *err)
+{
+	const char *header = nx_header(in->headers, "signature");
+	BolSignature sig;
+	const char *pem;
+	char	   *pem_fixed = NULL;
+	unsigned char raw[1024];
+	int			raw_len;
+	NxError		inner = {{0}};
+	int			rc = NX_FAIL;
+
+	if (in->body == NULL)
+		return nx_fail(err, "webhook body: missing");
+	if (header == NULL || header[0] == '\0')
+		return nx_fail(err, "Signature header: missing");
+	if (bol_parse_signature(header, &sig, err) != NX_OK)
+		goto done;
+	if (sig.signature == NULL || sig.signature[0] == '\0')
+	{
+		nx_fail(err, "Signature header: no signature");
+		goto done;
+	}
+	if (sig.key_id == NULL || sig.key_id[0] == '\0')
+	{
+		nx_fail(err, "Signature header: no keyId");
+		goto done;
+	}
+	if (sig.algorithm && strcasecmp(sig.algorithm, "rsa-sha256") != 0)
+	{
+		nx_fail(err, "Signature header: algorithm \"%.20s\" is not supported (expected rsa-sha256)",
+				sig.algorithm);
+		goto done;
+	}
+	pem = in->public_key ? in->public_key(in->ctx, sig.key_id) : NULL;
+	if (pem == NULL)
+	{
+		nx_fail(err, "Signature header: unknown keyId \"%.64s\"", sig.key_id);
+		goto done;
+	}
+	if ((pem_fixed = pem_rewrap(pem)) == NULL)
+	{
+		nx_fail(err, "Signature header: the key for keyId \"%.64s\" is not a public key", sig.key_id);
+		goto done;
+	}
+	raw_len = nx_base64_decode(sig.signature, raw, sizeof(raw));
+	if (raw_len <= 0)
+	{
+		nx_fail(err, "Signature header: signature is not base64");
+		goto done;
+	}
+	if (nx_verify_signature(pem_fixed, "sha256", in->body, in->body_len, raw, (size_t) raw_len,
+							&inner) != NX_OK)
+	{
+		nx_fail(err, "Signature header: %s", inner.msg);
+		goto done;
+	}
+	rc = NX_OK;
+
+done:
+	bol_signature_free(&sig);
+	free(pem_fixed);
+	return rc;
+}
+
+static int
+bol_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out, NxError *err)
+{
+	const json_t *event;
+	const char *resource;
+	const char *type;
+	const char *timestamp;
+	char	   *resource_id = NULL;
+
+	(void) headers;
+	if (!json_is_object(body))
+		return nx_fail(err, "webhook body: expected a JSON object");
+	if (get_object(body, "event", "event", true, &event, err) != NX_OK ||
+		get_string(event, "resource", "event.resource", true, &resource, err) != NX_OK ||
+		get_string(event, "type", "event.type", true, &type, err) != NX_OK ||
+		get_string(body, "timestamp", "timestamp", true, &timestamp, err) != NX_OK ||
+		get_id(event, "resourceId", "event.resourceId", &resource_id, err) != NX_OK)
+		return NX_FAIL;
+
+	/* no message id: a redelivery repeats all four */
+	out->event_id = nx_sprintf("%s:%s:%s:%s", resource, type, resource_id, timestamp);
+	out->topic = nx_strdup(type);
+	if (out->event_id == NULL || out->topic == NULL)
+	{
+		free(resource_id);
+		return nx_fail(err, "out of memory");
+	}
+	/* the message only names the resource: the consumer fetches the order */
+	if (strcmp(resource, "ORDER") == 0)
+		out->order_id = resource_id;
+	else
+		free(resource_id);
+	out->order = NULL;
+	return NX_OK;
+}
+
+const NxAdapter nx_bol_adapter = {
+	"bol",
+	bol_normalize,
+	bol_parse_page,
+	bol_classify,
+	bol_verify_webhook,
+	bol_parse_webhook
+};

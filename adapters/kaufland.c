@@ -1,0 +1,733 @@
+/*-------------------------------------------------------------------------
+ *
+ * kaufland.c
+ *	  The Kaufland Marketplace Seller API v2 adapter: /v2/orders list pages,
+ *	  the /v2/orders/{id_order} detail, and signed push notifications.
+ *
+ * Kaufland's quirks and the choices made for them:
+ *
+ * - The list (`GET /v2/orders`) carries summaries only, with no units,
+ *   prices or buyer.  parse_page therefore returns the id_order values to
+ *   fetch as details rather than half-filled orders.  Paging is offset +
+ *   limit against pagination.total; the next offset is offset + the number
+ *   of orders received, so a short page can never skip rows, and an empty
+ *   page ends the walk whatever total says.
+ * - The detail wraps the order in `data`; a bare order is accepted too.
+ * - There is no order status: every order unit has its own, and one unit
+ *   is one piece (3 pieces = 3 units).  Unit statuses are mapped and then
+ *   aggregated by nx_status_aggregate; the raw state is the sorted list of
+ *   "<status>x<count>" ("cancelledx1,sentx2").  Following the fixtures,
+ *   each unit stays its own item with quantity 1 and id_order_unit as its
+ *   id, so a unit can be traced (and cancelled or returned) on its own.
+ * - Money is integer cents (`price`, `shipping_rate`) in the unit's
+ *   currency; every unit of an order must share one currency.  Prices
+ *   include VAT and there are no discount fields, so tax and discount are
+ *   null; shipping is charged on one unit, hence summed over all units.
+ * - Timestamps are ISO 8601 UTC.  The order's update time is the latest
+ *   unit update.
+ * - `fulfillment_type` is fulfilled_by_merchant (FBM) or
+ *   fulfilled_by_kaufland (FBA: the marketplace fulfils).
+ * - Requests and push callbacks are signed alike: Shop-Signature =
+ *   hex(HMAC-SHA256(secret, METHOD "\n" URI "\n" BODY "\n" TIMESTAMP)),
+ *   Shop-Timestamp in Unix seconds within 5 minutes.  For a callback the
+ *   URI is the URL the subscription registered (in->url), an assumption
+ *   Kaufland does not document.  The callback names the resource only
+ *   (`/orders/<id>/`), so the order is re-fetched; id_message dedupes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+/* Kaufland's amounts are cents whatever the currency. */
+#define KAUFLAND_CENTS_EXPONENT 2
+
+/* Shop-Timestamp must be within this many seconds of now. */
+#define KAUFLAND_WINDOW_SECONDS 300
+
+/* Offsets beyond this are not a real listing (and would overflow). */
+#define KAUFLAND_MAX_OFFSET INT64_C(1000000000000)
+
+/* ---------- small JSON readers ---------- */
+
+/* An optional string member: NULL when missing or null, an error for other types. */
+static int
+opt_string(const json_t *obj, const char *key, const char *field, const char **out,
+		   NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_string(v))
+		return nx_fail(err, "%s: expected a string", field);
+	*out = json_string_value(v);
+	return NX_OK;
+}
+
+/* A required id, a string ("M4K7TQ2") or an integer (id_order_unit). */
+static int
+required_id(const json_t *obj, const char *key, const char *field, char **out, NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return nx_fail(err, "%s: missing", field);
+	if (!json_is_integer(v) && !json_is_string(v))
+		return nx_fail(err, "%s: expected a string or an integer", field);
+	if (json_is_string(v) && json_string_length(v) == 0)
+		return nx_fail(err, "%s: empty", field);
+	*out = nx_json_id(obj, key);
+	if (*out == NULL)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+/* An optional ISO 8601 timestamp. */
+static int
+opt_time(const json_t *obj, const char *key, const char *field, bool *has, int64_t *out,
+		 NxError *err)
+{
+	const char *text;
+
+	*has = false;
+	if (opt_string(obj, key, field, &text, err) != NX_OK)
+		return NX_FAIL;
+	if (text == NULL)
+		return NX_OK;
+	if (nx_time_parse(text, out, err, field) != NX_OK)
+		return NX_FAIL;
+	*has = true;
+	return NX_OK;
+}
+
+/*
+ * Optional integer cents as money at the order's exponent.  A string or a
+ * fraction means the payload is not what we think it is, so it fails
+ * rather than being guessed at.
+ */
+static int
+opt_cents(const json_t *obj, const char *key, const char *field, int exponent, NxMoney *out,
+		  NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	out->present = false;
+	out->minor = 0;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_integer(v))
+		return nx_fail(err, "%s: expected integer cents", field);
+	return nx_money_from_minor(json_integer_value(v), KAUFLAND_CENTS_EXPONENT, exponent, out,
+							   err, field);
+}
+
+/* acc += v, failing past the largest amount instead of overflowing. */
+static int
+add_checked(NxMoney *acc, NxMoney v, const char *field, NxError *err)
+{
+	*acc = nx_money_add(*acc, v);
+	if (acc->minor > NX_MONEY_MAX_MINOR || acc->minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the sum over the order units is too large", field);
+	return NX_OK;
+}
+
+/* A non-empty string, or NULL. */
+static const char *
+non_empty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* "first last" from an address, with whichever parts are present. */
+static char *
+join_name(const json_t *address)
+{
+	const char *first = non_empty(nx_json_str(address, "first_name"));
+	const char *last = non_empty(nx_json_str(address, "last_name"));
+
+	if (first && last)
+		return nx_sprintf("%s %s", first, last);
+	return nx_strdup(first ? first : last);
+}
+
+/* The order inside a detail response ({data: order}) or a bare order. */
+static int
+unwrap_order(const json_t *doc, const json_t **order, NxError *err)
+{
+	const json_t *data;
+
+	if (!json_is_object(doc))
+		return nx_fail(err, "order: expected a JSON object");
+	data = json_object_get(doc, "data");
+	if (data == NULL || json_is_null(data))
+		*order = doc;
+	else if (json_is_object(data))
+		*order = data;
+	else
+		return nx_fail(err, "data: expected one order object (a /v2/orders/{id_order} response)");
+	return NX_OK;
+}
+
+/* The order units, which every order has at least one of. */
+static int
+order_units(const json_t *order, const json_t **units, NxError *err)
+{
+	*units = json_object_get(order, "order_units");
+	if (*units == NULL || json_is_null(*units))
+		return nx_fail(err, "order_units: missing");
+	if (!json_is_array(*units))
+		return nx_fail(err, "order_units: expected an array");
+	if (json_array_size(*units) == 0)
+		return nx_fail(err, "order_units: empty");
+	return NX_OK;
+}
+
+/* ---------- status and fulfilment ---------- */
+
+static const struct
+{
+	const char *raw;
+	const char *status;
+}			unit_statuses[] = {
+	{"open", NX_PENDING},
+	{"need_to_be_sent", NX_CONFIRMED},
+	{"sent", NX_SHIPPED},
+	{"sent_and_autopaid", NX_SHIPPED},
+	{"received", NX_DELIVERED},
+	{"returned", NX_RETURN_RECEIVED},
+	{"returned_paid", NX_REFUNDED},
+	{"cancelled", NX_CANCELLED},
+};
+
+/* The canonical status of one unit; NULL for a status we do not know. */
+static const char *
+unit_status(const char *raw)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(unit_statuses) / sizeof(unit_statuses[0]); i++)
+		if (strcmp(raw, unit_statuses[i].raw) == 0)
+			return unit_statuses[i].status;
+	return NULL;
+}
+
+static int
+cmp_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* "cancelledx1,sentx2": each raw unit status with its count, sorted. */
+static char *
+raw_status_string(const char **raw, size_t n)
+{
+	size_t		size = 1;
+	size_t		len = 0;
+	size_t		i;
+	char	   *out;
+
+	qsort(raw, n, sizeof(raw[0]), cmp_strings);
+	for (i = 0; i < n; i++)
+		size += strlen(raw[i]) + 24;
+	out = malloc(size);
+	if (out == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (i = 0; i < n;)
+	{
+		size_t		j = i;
+
+		while (j < n && strcmp(raw[j], raw[i]) == 0)
+			j++;
+		len += (size_t) snprintf(out + len, size - len, "%s%sx%zu", len ? "," : "", raw[i], j - i);
+		i = j;
+	}
+	return out;
+}
+
+/*
+ * Status and raw status of an order from its units.  *unknown is the first
+ * unit status we do not know (mapped to pending), or NULL.
+ */
+static int
+kaufland_status(const json_t *units, const char **status, char **raw, const char **unknown,
+				NxError *err)
+{
+	size_t		n = json_array_size(units);
+	const char **raws;
+	const char **mapped;
+	const json_t *unit;
+	size_t		i;
+
+	*raw = NULL;
+	*unknown = NULL;
+	raws = calloc(n, sizeof(*raws));
+	mapped = calloc(n, sizeof(*mapped));
+	if (raws == NULL || mapped == NULL)
+	{
+		free(raws);
+		free(mapped);
+		return nx_fail(err, "order_units: out of memory");
+	}
+	json_array_foreach(units, i, unit)
+	{
+		const json_t *v = json_object_get(unit, "status");
+
+		if (!json_is_string(v))
+		{
+			free(raws);
+			free(mapped);
+			if (!json_is_object(unit))
+				return nx_fail(err, "order_units[%zu]: expected an object", i);
+			return nx_fail(err, "order_units[%zu].status: %s", i,
+						   v == NULL || json_is_null(v) ? "missing" : "expected a string");
+		}
+		raws[i] = json_string_value(v);
+		mapped[i] = unit_status(raws[i]);
+		if (mapped[i] == NULL)
+		{
+			if (*unknown == NULL)
+				*unknown = raws[i];
+			mapped[i] = NX_PENDING;
+		}
+	}
+	*status = nx_status_aggregate(mapped, n);
+	*raw = raw_status_string(raws, n);
+	free(raws);
+	free(mapped);
+	if (*raw == NULL)
+		return nx_fail(err, "order_units: out of memory");
+	return NX_OK;
+}
+
+/*
+ * FBA when Kaufland fulfils.  The order names the type; a unit's is used
+ * when the order does not.  *unknown is set for a type we do not know.
+ */
+static const char *
+kaufland_fulfillment(const json_t *order, const json_t *units, const char **unknown)
+{
+	const char *type = nx_json_str(order, "fulfillment_type");
+
+	*unknown = NULL;
+	if (type == NULL)
+		type = nx_json_str(json_array_get(units, 0), "fulfillment_type");
+	if (type == NULL || strcmp(type, "fulfilled_by_merchant") == 0)
+		return NX_FBM;
+	if (strcmp(type, "fulfilled_by_kaufland") == 0)
+		return NX_FBA;
+	*unknown = type;
+	return NX_FBM;
+}
+
+static int
+kaufland_classify(const json_t *doc, const char **status, const char **fulfillment,
+				  char **marketplace_status, NxError *err)
+{
+	const json_t *order;
+	const json_t *units;
+	const char *unknown;
+
+	*marketplace_status = NULL;
+	if (unwrap_order(doc, &order, err) != NX_OK ||
+		order_units(order, &units, err) != NX_OK ||
+		kaufland_status(units, status, marketplace_status, &unknown, err) != NX_OK)
+		return NX_FAIL;
+	*fulfillment = kaufland_fulfillment(order, units, &unknown);
+	return NX_OK;
+}
+
+/* ---------- one order ---------- */
+
+/* One unit: one item of quantity 1, plus its shipping and update time. */
+static int
+kaufland_unit(const json_t *unit, size_t index, NxOrder *o, NxMoney *shipping, NxError *err)
+{
+	char		field[64];
+	const char *currency;
+	NxItem	   *it;
+	bool		has_updated;
+	int64_t		updated;
+	NxMoney		rate;
+
+	if (!json_is_object(unit))
+		return nx_fail(err, "order_units[%zu]: expected an object", index);
+
+	snprintf(field, sizeof(field), "order_units[%zu].currency", index);
+	if (opt_string(unit, "currency", field, &currency, err) != NX_OK)
+		return NX_FAIL;
+	if (currency == NULL)
+		return nx_fail(err, "%s: missing", field);
+	if (o->currency[0] == '\0')
+	{
+		if (nx_order_set_currency(o, currency, err) != NX_OK)
+			return nx_fail(err, "%s: \"%.20s\" is not an ISO 4217 code", field, currency);
+	}
+	else if (strcmp(o->currency, currency) != 0)
+		return nx_fail(err, "%s: \"%.20s\" differs from the order's %s", field, currency,
+					   o->currency);
+
+	it = nx_order_add_item(o);
+	if (it == NULL)
+		return nx_fail(err, "order_units[%zu]: out of memory", index);
+	snprintf(field, sizeof(field), "order_units[%zu].id_order_unit", index);
+	if (required_id(unit, "id_order_unit", field, &it->external_item_id, err) != NX_OK)
+		return NX_FAIL;
+	/* id_offer is the seller's offer reference, the closest thing to a SKU */
+	it->sku = nx_json_id(unit, "id_offer");
+	it->title = nx_strdup(non_empty(nx_json_str(unit, "product.title")));
+	it->quantity = 1;
+
+	snprintf(field, sizeof(field), "order_units[%zu].price", index);
+	if (opt_cents(unit, "price", field, o->exponent, &it->line_total, err) != NX_OK)
+		return NX_FAIL;
+	it->unit_price = it->line_total;
+
+	snprintf(field, sizeof(field), "order_units[%zu].shipping_rate", index);
+	if (opt_cents(unit, "shipping_rate", field, o->exponent, &rate, err) != NX_OK ||
+		add_checked(shipping, rate, "shipping_rate", err) != NX_OK)
+		return NX_FAIL;
+
+	snprintf(field, sizeof(field), "order_units[%zu].ts_updated_iso", index);
+	if (opt_time(unit, "ts_updated_iso", field, &has_updated, &updated, err) != NX_OK)
+		return NX_FAIL;
+	if (has_updated && (!o->has_updated_at || updated > o->updated_at))
+	{
+		o->has_updated_at = true;
+		o->updated_at = updated;
+	}
+	return NX_OK;
+}
+
+/* Buyer e-mail (a Kaufland relay address), name, ship country, address. */
+static int
+kaufland_buyer(const json_t *order, NxOrder *o, NxError *err)
+{
+	const json_t *billing = json_object_get(order, "billing_address");
+	const json_t *shipping = json_object_get(order, "shipping_address");
+	const char *email;
+	const char *country;
+	const char *alpha2;
+
+	if (opt_string(json_object_get(order, "buyer"), "email", "buyer.email", &email, err) != NX_OK)
+		return NX_FAIL;
+	o->buyer_email = nx_strdup(non_empty(email));
+
+	if (json_is_object(billing))
+		o->buyer_name = join_name(billing);
+	if (o->buyer_name == NULL && json_is_object(shipping))
+		o->buyer_name = join_name(shipping);
+
+	if (shipping == NULL || json_is_null(shipping))
+		return NX_OK;
+	if (!json_is_object(shipping))
+		return nx_fail(err, "shipping_address: expected an object");
+	if (opt_string(shipping, "country", "shipping_address.country", &country, err) != NX_OK)
+		return NX_FAIL;
+	alpha2 = nx_country_alpha2(country);
+	if (alpha2)
+		memcpy(o->ship_country, alpha2, 3);
+	else if (country)
+		nx_order_warn(o, "unknown shipping_address.country \"%.40s\"", country);
+	o->shipping_address = json_deep_copy(shipping);
+	if (o->shipping_address == NULL)
+		return nx_fail(err, "shipping_address: out of memory");
+	return NX_OK;
+}
+
+static int
+kaufland_normalize(const json_t *doc, NxOrder *o, NxError *err)
+{
+	const json_t *order;
+	const json_t *units;
+	const json_t *unit;
+	const char *unknown;
+	const char *unknown_type;
+	NxMoney		shipping = {false, 0};
+	size_t		i;
+
+	if (unwrap_order(doc, &order, err) != NX_OK)
+		return NX_FAIL;
+	if (required_id(order, "id_order", "id_order", &o->external_order_id, err) != NX_OK)
+		return NX_FAIL;
+	o->order_number = nx_strdup(o->external_order_id);
+	if (o->order_number == NULL)
+		return nx_fail(err, "id_order: out of memory");
+	if (order_units(order, &units, err) != NX_OK)
+		return NX_FAIL;
+
+	if (kaufland_status(units, &o->status, &o->marketplace_status, &unknown, err) != NX_OK)
+		return NX_FAIL;
+	if (unknown)
+		nx_order_warn(o, "unknown order unit status \"%.100s\"", unknown);
+	o->fulfillment_method = kaufland_fulfillment(order, units, &unknown_type);
+	if (unknown_type)
+		nx_order_warn(o, "unknown fulfillment_type \"%.100s\"", unknown_type);
+
+	json_array_foreach(units, i, unit)
+	{
+		if (kaufland_unit(unit, i, o, &shipping, err) != NX_OK)
+			return NX_FAIL;
+	}
+
+	/* cancelled units keep their price, as the fixtures' conventions say */
+	o->subtotal.present = false;
+	o->subtotal.minor = 0;
+	for (i = 0; i < o->nitems; i++)
+	{
+		if (add_checked(&o->subtotal, o->items[i].line_total, "price", err) != NX_OK)
+			return NX_FAIL;
+	}
+	o->shipping_total = shipping;
+	/* prices include VAT and Kaufland has no discounts: tax and discount stay null */
+	if (o->subtotal.present)
+	{
+		o->total_amount = o->subtotal;
+		if (add_checked(&o->total_amount, shipping, "shipping_rate", err) != NX_OK)
+			return NX_FAIL;
+	}
+
+	if (opt_time(order, "ts_created_iso", "ts_created_iso", &o->has_ordered_at, &o->ordered_at,
+				 err) != NX_OK)
+		return NX_FAIL;
+	if (!o->has_updated_at &&
+		opt_time(order, "ts_units_updated_iso", "ts_units_updated_iso", &o->has_updated_at,
+				 &o->updated_at, err) != NX_OK)
+		return NX_FAIL;
+
+	return kaufland_buyer(order, o, err);
+}
+
+/* ---------- a list page ---------- */
+
+/* A non-negative integer of pagination. */
+static int
+pagination_int(const json_t *pagination, const char *key, int64_t *out, NxError *err)
+{
+	const json_t *v = json_object_get(pagination, key);
+
+	if (!json_is_integer(v))
+		return nx_fail(err, "pagination.%s: %s", key,
+					   v == NULL || json_is_null(v) ? "missing" : "expected an integer");
+	*out = json_integer_value(v);
+	if (*out < 0 || *out > KAUFLAND_MAX_OFFSET)
+		return nx_fail(err, "pagination.%s: %lld is out of range", key, (long long) *out);
+	return NX_OK;
+}
+
+static int
+kaufland_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
+{
+	const json_t *data = json_object_get(page, "data");
+	const json_t *pagination = json_object_get(page, "pagination");
+	const json_t *summary;
+	int64_t		offset;
+	int64_t		total;
+	size_t		i;
+
+	(void) headers;				/* Kaufland pages in the body */
+	if (!json_is_object(page))
+		return nx_fail(err, "page: expected a JSON object with \"data\" and \"pagination\"");
+	if (!json_is_array(data))
+		return nx_fail(err, "data: %s", data ? "expected an array of order summaries" :
+					   "missing (not a Kaufland /v2/orders page)");
+	if (!json_is_object(pagination))
+		return nx_fail(err, "pagination: %s", pagination ? "expected an object" : "missing");
+	if (pagination_int(pagination, "offset", &offset, err) != NX_OK ||
+		pagination_int(pagination, "total", &total, err) != NX_OK)
+		return NX_FAIL;
+
+	/* summaries carry no units or prices: hand back the ids to fetch */
+	json_array_foreach(data, i, summary)
+	{
+		char	   *id = json_is_object(summary) ? nx_json_id(summary, "id_order") : NULL;
+		int			rc;
+
+		if (id == NULL || id[0] == '\0')
+		{
+			char		msg[64];
+
+			snprintf(msg, sizeof(msg), "data[%zu].id_order: missing or not a string", i);
+			rc = nx_page_add_failed(out, NULL, msg);
+		}
+		else
+			rc = nx_page_add_detail_id(out, id);
+		free(id);
+		if (rc != NX_OK)
+			return nx_fail(err, "data: out of memory");
+	}
+
+	/* an empty page ends the walk even if total promises more */
+	if (json_array_size(data) > 0 && offset + (int64_t) json_array_size(data) < total)
+	{
+		out->next_cursor = nx_sprintf("%lld", (long long) (offset + (int64_t) json_array_size(data)));
+		if (out->next_cursor == NULL)
+			return nx_fail(err, "pagination: out of memory");
+	}
+	return NX_OK;
+}
+
+/* ---------- webhooks ---------- */
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly 64 hex digits (either case) into 32 bytes. */
+static bool
+hex_decode_32(const char *hex, unsigned char *out)
+{
+	size_t		i;
+
+	if (strlen(hex) != 64)
+		return false;
+	for (i = 0; i < 32; i++)
+	{
+		int			hi = hex_value(hex[2 * i]);
+		int			lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char) (hi << 4 | lo);
+	}
+	return true;
+}
+
+/* Unix seconds as sent in Shop-Timestamp: digits only, no sign, no fraction. */
+static bool
+parse_timestamp(const char *text, int64_t *out)
+{
+	int64_t		v = 0;
+	size_t		n = 0;
+
+	for (; text[n]; n++)
+	{
+		if (text[n] < '0' || text[n] > '9' || n >= 12)
+			return false;
+		v = v * 10 + (text[n] - '0');
+	}
+	*out = v;
+	return n > 0;
+}
+
+static int
+kaufland_verify_webhook(const NxWebhookInput *in, NxError *err)
+{
+	const char *signature = nx_header(in->headers, "shop-signature");
+	const char *timestamp = nx_header(in->headers, "shop-timestamp");
+	unsigned char given[32];
+	unsigned char expected[32];
+	int64_t		ts;
+	int64_t		skew;
+	size_t		url_len;
+	size_t		ts_len;
+	size_t		body_len = in->body ? in->body_len : 0;
+	size_t		len;
+	char	   *message;
+	int			rc;
+
+	if (in->secret == NULL || in->secret[0] == '\0')
+		return nx_fail(err, "no secret key configured for this connection");
+	if (in->url == NULL || in->url[0] == '\0')
+		return nx_fail(err, "no callback URL to verify the signature against");
+	if (signature == NULL)
+		return nx_fail(err, "shop-signature: missing header");
+	if (timestamp == NULL)
+		return nx_fail(err, "shop-timestamp: missing header");
+	if (!parse_timestamp(timestamp, &ts))
+		return nx_fail(err, "shop-timestamp: \"%.40s\" is not Unix seconds", timestamp);
+	skew = in->now - ts;
+	if (skew > KAUFLAND_WINDOW_SECONDS || skew < -KAUFLAND_WINDOW_SECONDS)
+		return nx_fail(err, "shop-timestamp: %lld is %lld s from now, outside the %d s window",
+					   (long long) ts, (long long) skew, KAUFLAND_WINDOW_SECONDS);
+	if (!hex_decode_32(signature, given))
+		return nx_fail(err, "shop-signature: not a hex HMAC-SHA256");
+
+	/* "POST\n" URL "\n" BODY "\n" TIMESTAMP, the body as the exact bytes received */
+	url_len = strlen(in->url);
+	ts_len = strlen(timestamp);
+	len = 5 + url_len + 1 + body_len + 1 + ts_len;
+	message = malloc(len);
+	if (message == NULL)
+		return nx_fail(err, "shop-signature: out of memory");
+	memcpy(message, "POST\n", 5);
+	memcpy(message + 5, in->url, url_len);
+	message[5 + url_len] = '\n';
+	if (body_len > 0)
+		memcpy(message + 6 + url_len, in->body, body_len);
+	message[6 + url_len + body_len] = '\n';
+	memcpy(message + 7 + url_len + body_len, timestamp, ts_len);
+	rc = nx_hmac_sha256(in->secret, strlen(in->secret), message, len, expected);
+	free(message);
+	if (rc != NX_OK)
+		return nx_fail(err, "shop-signature: cannot compute the HMAC");
+	if (!nx_equal_ct(given, expected, sizeof(expected)))
+		return nx_fail(err, "shop-signature: signature does not match");
+	return NX_OK;
+}
+
+/* The id_order in a resource path such as "/orders/M9XB3LW/", or NULL. */
+static char *
+order_id_of_resource(const char *resource)
+{
+	const char *p = resource;
+
+	while (p && (p = strstr(p, "orders/")) != NULL)
+	{
+		/* "/orders/" itself, not the tail of "/order-units/" or the like */
+		if (p == resource || p[-1] == '/')
+		{
+			const char *id = p + 7;
+			size_t		n = strcspn(id, "/?#");
+
+			return n > 0 ? nx_strndup(id, n) : NULL;
+		}
+		p += 7;
+	}
+	return NULL;
+}
+
+static int
+kaufland_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out,
+					   NxError *err)
+{
+	const char *topic;
+	const char *resource;
+
+	(void) headers;				/* everything is in the body */
+	if (!json_is_object(body))
+		return nx_fail(err, "body: expected a JSON object");
+	if (required_id(body, "id_message", "id_message", &out->event_id, err) != NX_OK)
+		return NX_FAIL;
+	if (opt_string(body, "event_name", "event_name", &topic, err) != NX_OK ||
+		opt_string(body, "resource", "resource", &resource, err) != NX_OK)
+		return NX_FAIL;
+	out->topic = nx_strdup(topic);
+	out->order_id = nx_json_id(body, "id_order");
+	if (out->order_id == NULL && resource)
+		out->order_id = order_id_of_resource(resource);
+	/* the body names the order only: it is re-fetched, so no order here */
+	return NX_OK;
+}
+
+const NxAdapter nx_kaufland_adapter = {
+	"kaufland",
+	kaufland_normalize,
+	kaufland_parse_page,
+	kaufland_classify,
+	kaufland_verify_webhook,
+	kaufland_parse_webhook,
+};

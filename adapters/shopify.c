@@ -1,0 +1,723 @@
+/*-------------------------------------------------------------------------
+ *
+ * shopify.c
+ *	  The Shopify Admin REST API (2024-10) adapter: orders.json pages, one
+ *	  order, and the HMAC-signed order webhooks.
+ *
+ * Shopify's quirks and the choices made for them:
+ *
+ * - An order carries two currencies: the shop's (`currency`, the top-level
+ *   amount strings, `*_set.shop_money`) and the buyer's (`presentment_*`).
+ *   The canonical order is kept in the shop currency, so a Swiss buyer
+ *   paying in CHF in a EUR shop gives a EUR order; presentment money is
+ *   never read.
+ * - Amounts are decimal strings ("44.77"), parsed as text, never through a
+ *   double.  `total_line_items_price` (before discounts) is the subtotal,
+ *   `total_discounts` is already positive, `total_price` is Shopify's own
+ *   total.  In a `taxes_included` shop the tax is inside the prices, so it
+ *   is reported but not added again.
+ * - Timestamps carry the shop's UTC offset (+01:00 for Berlin) and are
+ *   converted to UTC.
+ * - Status is spread over `financial_status`, `fulfillment_status`,
+ *   `cancelled_at` and each fulfillment's `shipment_status`.  A set
+ *   `cancelled_at` (or a voided/expired payment) wins, then a refund, then
+ *   an unpaid order, and only a paid order looks at fulfilment.  The raw
+ *   state is kept as "financial/fulfillment" with "null" for a missing one.
+ * - Orders fulfilled by the Shopify Fulfillment Network are FBS; the line
+ *   items name the fulfilment service, and an order counts as FBS only when
+ *   every line that ships is fulfilled by the network.
+ * - Digital orders may have no e-mail, no customer and no shipping address:
+ *   those become nulls, and the buyer's name falls back to the billing and
+ *   then the shipping address.
+ * - The list is paged by an opaque `page_info` cursor in the Link header's
+ *   rel="next" URL; the last page has no rel="next".  The cursor is kept as
+ *   it appears in the URL (already URL-safe) so it can be sent back as is.
+ * - Webhooks: X-Shopify-Hmac-Sha256 is base64(HMAC-SHA256(client secret,
+ *   raw body)), checked in constant time over the exact bytes received.
+ *   Replays are dropped on X-Shopify-Event-Id (the same for a re-delivered
+ *   event); the body of an "orders/..." topic is the full order itself.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+/* Quantities beyond this are not plausible and would overflow line totals. */
+#define SHOPIFY_MAX_QUANTITY INT64_C(1000000000)
+
+/* ---------- small JSON readers ---------- */
+
+/* An optional string member: NULL when missing or null, an error for other types. */
+static int
+opt_string(const json_t *obj, const char *key, const char *field, const char **out,
+		   NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_string(v))
+		return nx_fail(err, "%s: expected a string", field);
+	*out = json_string_value(v);
+	return NX_OK;
+}
+
+/* A required id, sent as a JSON integer (Shopify ids exceed 2^31) or a string. */
+static int
+required_id(const json_t *obj, const char *key, const char *field, char **out, NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return nx_fail(err, "%s: missing", field);
+	if (!json_is_integer(v) && !json_is_string(v))
+		return nx_fail(err, "%s: expected an integer or a string", field);
+	if (json_is_string(v) && json_string_length(v) == 0)
+		return nx_fail(err, "%s: empty", field);
+	*out = nx_json_id(obj, key);
+	if (*out == NULL)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+/* An optional timestamp with the shop's offset, converted to UTC seconds. */
+static int
+opt_time(const json_t *obj, const char *key, bool *has, int64_t *out, NxError *err)
+{
+	const char *text;
+
+	*has = false;
+	if (opt_string(obj, key, key, &text, err) != NX_OK)
+		return NX_FAIL;
+	if (text == NULL)
+		return NX_OK;
+	if (nx_time_parse(text, out, err, key) != NX_OK)
+		return NX_FAIL;
+	*has = true;
+	return NX_OK;
+}
+
+/* A non-empty string, or NULL. */
+static const char *
+non_empty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* "first last" with whichever parts are present; NULL when neither is. */
+static char *
+join_name(const json_t *obj)
+{
+	const char *first = non_empty(nx_json_str(obj, "first_name"));
+	const char *last = non_empty(nx_json_str(obj, "last_name"));
+
+	if (first && last)
+		return nx_sprintf("%s %s", first, last);
+	return nx_strdup(first ? first : last);
+}
+
+/* ---------- status and fulfilment ---------- */
+
+/*
+ * A fulfilled order is delivered only when every successful fulfillment
+ * reports shipment_status "delivered"; cancelled or failed fulfillments
+ * do not count.
+ */
+static int
+all_delivered(const json_t *order, bool *delivered, NxError *err)
+{
+	const json_t *fulfillments = json_object_get(order, "fulfillments");
+	const json_t *f;
+	size_t		i;
+	size_t		successful = 0;
+
+	*delivered = false;
+	if (fulfillments == NULL || json_is_null(fulfillments))
+		return NX_OK;
+	if (!json_is_array(fulfillments))
+		return nx_fail(err, "fulfillments: expected an array");
+	json_array_foreach(fulfillments, i, f)
+	{
+		const char *status = nx_json_str(f, "status");
+		const char *shipment = nx_json_str(f, "shipment_status");
+
+		if (status && strcmp(status, "success") != 0)
+			continue;
+		successful++;
+		if (shipment == NULL || strcmp(shipment, "delivered") != 0)
+			return NX_OK;
+	}
+	*delivered = successful > 0;
+	return NX_OK;
+}
+
+/* The canonical status of a paid (or authorized) order, from its fulfilment. */
+static const char *
+paid_status(const char *fulfillment, bool delivered, const char **unknown)
+{
+	/* REST sends null for nothing fulfilled; "unfulfilled" is its filter spelling */
+	if (fulfillment == NULL || strcmp(fulfillment, "unfulfilled") == 0)
+		return NX_CONFIRMED;
+	if (strcmp(fulfillment, "partial") == 0)
+		return NX_PROCESSING;
+	if (strcmp(fulfillment, "fulfilled") == 0)
+		return delivered ? NX_DELIVERED : NX_SHIPPED;
+	/* every line restocked: Shopify sets this when the order was cancelled */
+	if (strcmp(fulfillment, "restocked") == 0)
+		return NX_CANCELLED;
+	*unknown = "fulfillment_status";
+	return NX_PENDING;
+}
+
+/*
+ * Status and raw status of one order.  *unknown_field names the raw field
+ * whose value was not recognised (the order then maps to pending), or
+ * stays NULL; *unknown_value is that value.
+ */
+static int
+shopify_status(const json_t *order, const char **status, char **raw,
+			   const char **unknown_field, const char **unknown_value, NxError *err)
+{
+	const char *financial;
+	const char *fulfillment;
+	const char *cancelled_at;
+	int64_t		ignored;
+	bool		delivered;
+
+	*raw = NULL;
+	*unknown_field = NULL;
+	*unknown_value = NULL;
+	if (opt_string(order, "financial_status", "financial_status", &financial, err) != NX_OK ||
+		opt_string(order, "fulfillment_status", "fulfillment_status", &fulfillment, err) != NX_OK ||
+		opt_string(order, "cancelled_at", "cancelled_at", &cancelled_at, err) != NX_OK ||
+		all_delivered(order, &delivered, err) != NX_OK)
+		return NX_FAIL;
+	if (cancelled_at && nx_time_parse(cancelled_at, &ignored, err, "cancelled_at") != NX_OK)
+		return NX_FAIL;
+
+	if (cancelled_at ||
+		(financial && (strcmp(financial, "voided") == 0 || strcmp(financial, "expired") == 0)))
+		*status = NX_CANCELLED;
+	else if (financial && strcmp(financial, "refunded") == 0)
+		*status = NX_REFUNDED;		/* with or without a return */
+	else if (financial == NULL || strcmp(financial, "pending") == 0 ||
+			 strcmp(financial, "partially_paid") == 0)
+		*status = NX_PENDING;
+	else if (strcmp(financial, "paid") == 0 || strcmp(financial, "authorized") == 0 ||
+			 strcmp(financial, "partially_refunded") == 0)
+	{
+		*status = paid_status(fulfillment, delivered, unknown_field);
+		if (*unknown_field)
+			*unknown_value = fulfillment;
+	}
+	else
+	{
+		*status = NX_PENDING;
+		*unknown_field = "financial_status";
+		*unknown_value = financial;
+	}
+
+	*raw = nx_sprintf("%s/%s", financial ? financial : "null", fulfillment ? fulfillment : "null");
+	if (*raw == NULL)
+		return nx_fail(err, "financial_status: out of memory");
+	return NX_OK;
+}
+
+/* "shopify_fulfillment_network", "Shopify Fulfillment Network", ... */
+static bool
+is_fulfillment_network(const char *service)
+{
+	static const char want[] = "shopify fulfillment network";
+	size_t		i;
+
+	if (service == NULL || strlen(service) != sizeof(want) - 1)
+		return false;
+	for (i = 0; i < sizeof(want) - 1; i++)
+	{
+		char		c = (char) tolower((unsigned char) service[i]);
+
+		if (c == '_' || c == '-')
+			c = ' ';
+		if (c != want[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * FBS when every line that ships is fulfilled by the Shopify Fulfillment
+ * Network; digital lines (requires_shipping false) do not decide.
+ */
+static const char *
+shopify_fulfillment(const json_t *order)
+{
+	const json_t *lines = json_object_get(order, "line_items");
+	const json_t *line;
+	size_t		i;
+	size_t		shipping = 0;
+	size_t		network = 0;
+
+	json_array_foreach(lines, i, line)
+	{
+		if (json_is_false(json_object_get(line, "requires_shipping")))
+			continue;
+		shipping++;
+		if (is_fulfillment_network(nx_json_str(line, "fulfillment_service")))
+			network++;
+	}
+	return shipping > 0 && network == shipping ? NX_FBS : NX_FBM;
+}
+
+static int
+shopify_classify(const json_t *order, const char **status, const char **fulfillment,
+				 char **marketplace_status, NxError *err)
+{
+	const char *unknown_field;
+	const char *unknown_value;
+
+	*marketplace_status = NULL;
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected a JSON object");
+	if (shopify_status(order, status, marketplace_status, &unknown_field, &unknown_value,
+					   err) != NX_OK)
+	{
+		free(*marketplace_status);
+		*marketplace_status = NULL;
+		return NX_FAIL;
+	}
+	*fulfillment = shopify_fulfillment(order);
+	return NX_OK;
+}
+
+/* ---------- one order ---------- */
+
+/* A top-level amount string of the order, in the shop currency. */
+static int
+order_money(const json_t *order, const char *key, const NxOrder *o, NxMoney *out,
+			NxError *err)
+{
+	return nx_money_from_json(json_object_get(order, key), o->exponent, out, err, key);
+}
+
+/* The item title: `name` is the title with its variant ("Wollschal - Anthrazit"). */
+static char *
+item_title(const json_t *line)
+{
+	const char *name = non_empty(nx_json_str(line, "name"));
+	const char *title = non_empty(nx_json_str(line, "title"));
+	const char *variant = non_empty(nx_json_str(line, "variant_title"));
+
+	if (name)
+		return nx_strdup(name);
+	if (title && variant)
+		return nx_sprintf("%s - %s", title, variant);
+	return nx_strdup(title);
+}
+
+static int
+shopify_item(const json_t *line, size_t index, NxOrder *o, NxError *err)
+{
+	char		field[64];
+	NxItem	   *it;
+	const char *sku;
+	const json_t *qv;
+	int64_t		quantity;
+	NxMoney		price;
+
+	if (!json_is_object(line))
+		return nx_fail(err, "line_items[%zu]: expected an object", index);
+	it = nx_order_add_item(o);
+	if (it == NULL)
+		return nx_fail(err, "line_items[%zu]: out of memory", index);
+
+	snprintf(field, sizeof(field), "line_items[%zu].id", index);
+	if (required_id(line, "id", field, &it->external_item_id, err) != NX_OK)
+		return NX_FAIL;
+
+	snprintf(field, sizeof(field), "line_items[%zu].sku", index);
+	if (opt_string(line, "sku", field, &sku, err) != NX_OK)
+		return NX_FAIL;
+	/* Shopify sends "" for a variant without a SKU: that is no SKU */
+	it->sku = nx_strdup(non_empty(sku));
+	it->title = item_title(line);
+
+	qv = json_object_get(line, "quantity");
+	if (!json_is_integer(qv))
+		return nx_fail(err, "line_items[%zu].quantity: %s", index,
+					   qv == NULL || json_is_null(qv) ? "missing" : "expected an integer");
+	quantity = json_integer_value(qv);
+	if (quantity < 0 || quantity > SHOPIFY_MAX_QUANTITY)
+		return nx_fail(err, "line_items[%zu].quantity: %lld is out of range", index,
+					   (long long) quantity);
+	it->quantity = quantity;
+
+	/* `price` is the unit price before discounts, in the shop currency */
+	snprintf(field, sizeof(field), "line_items[%zu].price", index);
+	if (nx_money_from_json(json_object_get(line, "price"), o->exponent, &price, err,
+						   field) != NX_OK)
+		return NX_FAIL;
+	if (price.present && quantity > 0 &&
+		(price.minor > NX_MONEY_MAX_MINOR / quantity ||
+		 price.minor < -NX_MONEY_MAX_MINOR / quantity))
+		return nx_fail(err, "%s: price times quantity %lld is too large", field,
+					   (long long) quantity);
+	it->unit_price = price;
+	it->line_total = nx_money_mul(price, quantity);
+	return NX_OK;
+}
+
+static int
+shopify_items(const json_t *order, NxOrder *o, NxError *err)
+{
+	const json_t *lines = json_object_get(order, "line_items");
+	const json_t *line;
+	size_t		i;
+
+	if (lines == NULL || json_is_null(lines))
+		return nx_fail(err, "line_items: missing");
+	if (!json_is_array(lines))
+		return nx_fail(err, "line_items: expected an array");
+	json_array_foreach(lines, i, line)
+	{
+		if (shopify_item(line, i, o, err) != NX_OK)
+			return NX_FAIL;
+	}
+	return NX_OK;
+}
+
+/* Sum of the line totals, for an order without total_line_items_price. */
+static int
+sum_lines(NxOrder *o, NxError *err)
+{
+	NxMoney		sum = {false, 0};
+	size_t		i;
+
+	for (i = 0; i < o->nitems; i++)
+	{
+		sum = nx_money_add(sum, o->items[i].line_total);
+		if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
+			return nx_fail(err, "line_items: the sum of the line totals is too large");
+	}
+	o->subtotal = sum;
+	return NX_OK;
+}
+
+/* The buyer: e-mail, name with its fallbacks. */
+static int
+shopify_buyer(const json_t *order, NxOrder *o, NxError *err)
+{
+	const char *email;
+	const char *contact;
+	const json_t *customer = json_object_get(order, "customer");
+	const char *address_keys[] = {"billing_address", "shipping_address"};
+	size_t		i;
+
+	if (opt_string(order, "email", "email", &email, err) != NX_OK ||
+		opt_string(order, "contact_email", "contact_email", &contact, err) != NX_OK)
+		return NX_FAIL;
+	o->buyer_email = nx_strdup(non_empty(email) ? email : non_empty(contact));
+
+	if (json_is_object(customer))
+		o->buyer_name = join_name(customer);
+	for (i = 0; o->buyer_name == NULL && i < 2; i++)
+	{
+		const json_t *address = json_object_get(order, address_keys[i]);
+		const char *name = non_empty(nx_json_str(address, "name"));
+
+		o->buyer_name = name ? nx_strdup(name) : json_is_object(address) ? join_name(address) : NULL;
+	}
+	return NX_OK;
+}
+
+/* ship_country and the stored shipping address (none for digital goods). */
+static int
+shopify_address(const json_t *order, NxOrder *o, NxError *err)
+{
+	const json_t *address = json_object_get(order, "shipping_address");
+	const char *code;
+	const char *alpha2;
+
+	if (address == NULL || json_is_null(address))
+		return NX_OK;
+	if (!json_is_object(address))
+		return nx_fail(err, "shipping_address: expected an object");
+	if (opt_string(address, "country_code", "shipping_address.country_code", &code, err) != NX_OK)
+		return NX_FAIL;
+	alpha2 = nx_country_alpha2(code);
+	if (alpha2)
+		memcpy(o->ship_country, alpha2, 3);
+	else if (code)
+		nx_order_warn(o, "unknown shipping_address.country_code \"%.40s\"", code);
+	o->shipping_address = json_deep_copy(address);
+	if (o->shipping_address == NULL)
+		return nx_fail(err, "shipping_address: out of memory");
+	return NX_OK;
+}
+
+static int
+shopify_normalize(const json_t *order, NxOrder *o, NxError *err)
+{
+	const char *name;
+	const char *currency;
+	const char *unknown_field;
+	const char *unknown_value;
+
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected a JSON object");
+	if (required_id(order, "id", "id", &o->external_order_id, err) != NX_OK)
+		return NX_FAIL;
+
+	/* `name` ("#1001") is what the merchant sees; order_number is 1001 */
+	if (opt_string(order, "name", "name", &name, err) != NX_OK)
+		return NX_FAIL;
+	o->order_number = name ? nx_strdup(name) : nx_json_id(order, "order_number");
+
+	if (opt_string(order, "currency", "currency", &currency, err) != NX_OK)
+		return NX_FAIL;
+	if (currency == NULL)
+		return nx_fail(err, "currency: missing");
+	if (nx_order_set_currency(o, currency, err) != NX_OK)
+		return NX_FAIL;
+
+	if (shopify_status(order, &o->status, &o->marketplace_status, &unknown_field,
+					   &unknown_value, err) != NX_OK)
+		return NX_FAIL;
+	if (unknown_field)
+		nx_order_warn(o, "unknown %s \"%.100s\"", unknown_field, unknown_value);
+	o->fulfillment_method = shopify_fulfillment(order);
+
+	if (order_money(order, "total_line_items_price", o, &o->subtotal, err) != NX_OK ||
+		order_money(order, "total_tax", o, &o->tax_total, err) != NX_OK ||
+		order_money(order, "total_discounts", o, &o->discount_total, err) != NX_OK ||
+		order_money(order, "total_price", o, &o->total_amount, err) != NX_OK ||
+		nx_money_from_json(nx_json_path(order, "total_shipping_price_set.shop_money.amount"),
+						   o->exponent, &o->shipping_total, err,
+						   "total_shipping_price_set.shop_money.amount") != NX_OK)
+		return NX_FAIL;
+
+	if (opt_time(order, "created_at", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
+		opt_time(order, "updated_at", &o->has_updated_at, &o->updated_at, err) != NX_OK)
+		return NX_FAIL;
+
+	if (shopify_buyer(order, o, err) != NX_OK ||
+		shopify_address(order, o, err) != NX_OK ||
+		shopify_items(order, o, err) != NX_OK)
+		return NX_FAIL;
+	if (!o->subtotal.present && sum_lines(o, err) != NX_OK)
+		return NX_FAIL;
+	return NX_OK;
+}
+
+/* ---------- a list page ---------- */
+
+static bool
+starts_with_ci(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++)
+		if (tolower((unsigned char) *s) != tolower((unsigned char) *prefix))
+			return false;
+	return true;
+}
+
+/* Does a Link parameter list (after the "<url>") say rel="next"? */
+static bool
+link_is_next(const char *params, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		const char *p;
+		size_t		n;
+
+		while (i < len && (params[i] == ';' || params[i] == ' ' || params[i] == '\t'))
+			i++;
+		p = params + i;
+		while (i < len && params[i] != ';')
+			i++;
+		n = (size_t) (params + i - p);
+		if (n >= 4 && starts_with_ci(p, "rel="))
+		{
+			size_t		j = 4;
+
+			/* rel may list several space-separated relation types */
+			while (j < n)
+			{
+				size_t		start;
+
+				while (j < n && (p[j] == '"' || p[j] == ' '))
+					j++;
+				start = j;
+				while (j < n && p[j] != '"' && p[j] != ' ')
+					j++;
+				if (j - start == 4 && starts_with_ci(p + start, "next"))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The page_info query parameter of a URL, or NULL. */
+static char *
+page_info_of(const char *url, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i + 11 <= len; i++)
+	{
+		if ((url[i] == '?' || url[i] == '&') && strncmp(url + i + 1, "page_info=", 10) == 0)
+		{
+			size_t		start = i + 11;
+			size_t		end = start;
+
+			while (end < len && url[end] != '&' && url[end] != '#')
+				end++;
+			return end > start ? nx_strndup(url + start, end - start) : NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The cursor of the rel="next" link in a Link header
+ * (`<url>; rel="previous", <url>; rel="next"`).  *cursor stays NULL on the
+ * last page.  A header that cannot be read fails: guessing "no next page"
+ * would silently end the walk and lose orders.
+ */
+static int
+next_page_info(const char *link, char **cursor, NxError *err)
+{
+	const char *p = link;
+
+	*cursor = NULL;
+	while (*p)
+	{
+		const char *url;
+		const char *url_end;
+		const char *params;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p != '<' || (url_end = strchr(p, '>')) == NULL)
+			return nx_fail(err, "link: malformed header (expected <url>; rel=...)");
+		url = p + 1;
+		params = url_end + 1;
+		for (p = params; *p && *p != ','; p++)
+		{
+			if (*p == '"')
+			{
+				for (p++; *p && *p != '"'; p++)
+					;
+				if (*p == '\0')
+					break;
+			}
+		}
+		if (link_is_next(params, (size_t) (p - params)))
+		{
+			*cursor = page_info_of(url, (size_t) (url_end - url));
+			if (*cursor == NULL)
+				return nx_fail(err, "link: the rel=\"next\" URL has no page_info");
+			return NX_OK;
+		}
+	}
+	return NX_OK;
+}
+
+static int
+shopify_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
+{
+	const json_t *orders = json_object_get(page, "orders");
+	const char *link = nx_header(headers, "link");
+
+	if (!json_is_object(page))
+		return nx_fail(err, "page: expected a JSON object with an \"orders\" array");
+	if (!json_is_array(orders))
+		return nx_fail(err, "orders: %s", orders ? "expected an array" :
+					   "missing (not a Shopify orders page)");
+	if (link && next_page_info(link, &out->next_cursor, err) != NX_OK)
+		return NX_FAIL;
+	if (nx_page_normalize_each(out, orders, nx_shopify_adapter.name, shopify_normalize,
+							   "id") != NX_OK)
+		return nx_fail(err, "orders: out of memory");
+	return NX_OK;
+}
+
+/* ---------- webhooks ---------- */
+
+static int
+shopify_verify_webhook(const NxWebhookInput *in, NxError *err)
+{
+	const char *given = nx_header(in->headers, "x-shopify-hmac-sha256");
+	unsigned char expected[32];
+	unsigned char sig[64];
+	int			len;
+
+	if (in->secret == NULL || in->secret[0] == '\0')
+		return nx_fail(err, "no webhook secret configured for this connection");
+	if (given == NULL)
+		return nx_fail(err, "x-shopify-hmac-sha256: missing header");
+	len = nx_base64_decode(given, sig, sizeof(sig));
+	if (len != (int) sizeof(expected))
+		return nx_fail(err, "x-shopify-hmac-sha256: not a base64 HMAC-SHA256");
+	if (nx_hmac_sha256(in->secret, strlen(in->secret), in->body ? in->body : "",
+					   in->body ? in->body_len : 0, expected) != NX_OK)
+		return nx_fail(err, "x-shopify-hmac-sha256: cannot compute the HMAC");
+	if (!nx_equal_ct(sig, expected, sizeof(expected)))
+		return nx_fail(err, "x-shopify-hmac-sha256: signature does not match the body");
+	return NX_OK;
+}
+
+static int
+shopify_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out,
+					  NxError *err)
+{
+	const char *event_id = nx_header(headers, "x-shopify-event-id");
+	const char *topic = nx_header(headers, "x-shopify-topic");
+
+	if (!json_is_object(body))
+		return nx_fail(err, "body: expected a JSON object");
+	/* older API versions send no event id; the webhook id is then the best key */
+	if (event_id == NULL)
+		event_id = nx_header(headers, "x-shopify-webhook-id");
+	if (event_id == NULL || event_id[0] == '\0')
+		return nx_fail(err, "x-shopify-event-id: missing header");
+	out->event_id = nx_strdup(event_id);
+	out->topic = nx_strdup(topic);
+	if (out->event_id == NULL || (topic && out->topic == NULL))
+		return nx_fail(err, "x-shopify-event-id: out of memory");
+
+	if (topic == NULL || strncmp(topic, "orders/", 7) == 0)
+	{
+		/* "orders/...": the body is the order; orders/delete carries only its id */
+		out->order_id = nx_json_id(body, "id");
+		if (json_is_array(json_object_get(body, "line_items")))
+		{
+			out->order = json_deep_copy(body);
+			if (out->order == NULL)
+				return nx_fail(err, "body: out of memory");
+		}
+	}
+	else
+	{
+		/* refunds/create and the like name their order in order_id */
+		out->order_id = nx_json_id(body, "order_id");
+	}
+	return NX_OK;
+}
+
+const NxAdapter nx_shopify_adapter = {
+	"shopify",
+	shopify_normalize,
+	shopify_parse_page,
+	shopify_classify,
+	shopify_verify_webhook,
+	shopify_parse_webhook,
+};

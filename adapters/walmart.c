@@ -1,0 +1,916 @@
+/*-------------------------------------------------------------------------
+ *
+ * walmart.c
+ *	  Walmart Marketplace Orders API v3 (US and Canada): order list pages,
+ *	  one purchase order, and the HMAC-signed ORDER_UPDATES notification.
+ *
+ * One Walmart "order" is a purchase order (PO): purchaseOrderId is the
+ * external id and customerOrderId the order number, since one customer
+ * order can be split into several POs.  normalize takes one element of
+ * list.elements.order[], or the {"order": {...}} body of GET
+ * /v3/orders/{purchaseOrderId}, which is unwrapped.
+ *
+ * Quirks, and the choices made for them (fixtures/walmart/README.md):
+ *
+ * - Times are epoch milliseconds (JSON integers); ordered_at is orderDate.
+ *	 The PO has no last-modified field, so updated_at is the latest line
+ *	 statusDate.  An ISO 8601 string is accepted too, as the notification
+ *	 payload writes its dates that way.
+ * - Money is {currency, amount} with amount a JSON number (0.05, 33.0),
+ *	 parsed exactly.  Every line has charges: PRODUCT (the line total,
+ *	 not the unit price), SHIPPING, each with its tax.  subtotal is the sum
+ *	 of PRODUCT charges, shipping_total of SHIPPING charges, tax_total of
+ *	 their taxes and total_amount is their sum: Walmart has no order total
+ *	 and no discount field (discount_total stays null).  A PO that has
+ *	 charges but no SHIPPING charge shipped for free, so its shipping is
+ *	 0.00, not unknown.  Other charge types (FEE) are left out of every
+ *	 figure, tax included, so that the total stays the sum of its parts.
+ *	 Amounts are as ordered: cancelled lines keep their charges.
+ * - There is no order status.  Each line has orderLineStatuses, one entry
+ *	 per quantity split (2 shipped, 1 cancelled); every entry is mapped
+ *	 (Created confirmed, Acknowledged processing, Shipped, Delivered,
+ *	 Cancelled) and the entries are aggregated with nx_status_aggregate.
+ *	 A line whose PRODUCT refund covers its PRODUCT charge counts as
+ *	 refunded, unless it was cancelled (a cancelled line's money goes back
+ *	 as a matter of course).  marketplace_status is the distinct raw
+ *	 statuses in order of first appearance, joined by ",".
+ * - Countries are alpha-3 ("USA", "CAN") and mapped to alpha-2.
+ * - Line numbers are unique only within a PO: external_item_id is
+ *	 "<purchaseOrderId>-<lineNumber>".
+ * - shipNode.type "WFSFulfilled" (Walmart Fulfillment Services) is FBA;
+ *	 SellerFulfilled and 3PLFulfilled are FBM.
+ *
+ * Webhooks: a Notifications API subscription with authMethod HMAC names a
+ * header (authHeaderName) that carries HMAC-SHA256 of the raw body keyed
+ * with the app's client secret.  nexus expects the subscription to name it
+ * X-Walmart-Signature.  Walmart does not document the encoding, so both
+ * base64 and hex are accepted; comparison is constant-time.  The event id
+ * (source.eventId) is the replay key; the ORDER_UPDATES payload is a
+ * light PO summary without charges or buyer data, so the PO must be
+ * re-fetched: event->order is only set when the payload carries an order
+ * that normalizes as a full PO.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "adapter.h"
+
+#define WALMART_SIGNATURE_HEADER "x-walmart-signature"
+
+/* order_items.quantity is an integer column */
+#define WALMART_MAX_QUANTITY INT64_C(2147483647)
+
+/* Epoch milliseconds accepted: 1970 to 9999, so that the time helpers never overflow. */
+#define WALMART_MAX_EPOCH_MS INT64_C(253402300799999)
+
+static const struct
+{
+	const char *raw;
+	const char *status;
+}			walmart_statuses[] =
+{
+	{"Created", NX_CONFIRMED},
+	{"Acknowledged", NX_PROCESSING},
+	{"Shipped", NX_SHIPPED},
+	{"Delivered", NX_DELIVERED},
+	{"Cancelled", NX_CANCELLED},
+};
+
+/* The status entries of a PO, as the aggregation and the raw string need them. */
+typedef struct WalmartStatuses
+{
+	const char **canonical;		/* one per orderLineStatus entry */
+	size_t		n;
+	const char **distinct;		/* raw values, first appearance order (point into JSON) */
+	size_t		ndistinct;
+	const char *unknown;		/* first raw value not in walmart_statuses */
+} WalmartStatuses;
+
+/* ---------- small readers ---------- */
+
+static int
+walmart_opt_str(const json_t *obj, const char *key, const char *where, const char **out,
+				NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_string(v))
+		return nx_fail(err, "%s%s%s: expected a string", where, *where ? "." : "", key);
+	*out = json_string_value(v);
+	return NX_OK;
+}
+
+static int
+walmart_opt_strdup(const json_t *obj, const char *key, const char *where, char **out,
+				   NxError *err)
+{
+	const char *s;
+
+	if (walmart_opt_str(obj, key, where, &s, err) != NX_OK)
+		return NX_FAIL;
+	*out = nx_strdup(s);
+	return NX_OK;
+}
+
+static int
+walmart_opt_obj(const json_t *obj, const char *key, const char *where, const json_t **out,
+				NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_object(v))
+		return nx_fail(err, "%s%s%s: expected an object", where, *where ? "." : "", key);
+	*out = v;
+	return NX_OK;
+}
+
+/*
+ * An optional array at obj.key1.key2 ("key2" may be NULL): Walmart wraps
+ * its arrays in an object named after the element ({"orderLine": [...]}).
+ */
+static int
+walmart_opt_list(const json_t *obj, const char *key1, const char *key2, const char *where,
+				 const json_t **out, NxError *err)
+{
+	const json_t *v;
+	char		field[128];
+
+	*out = NULL;
+	snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "", key1);
+	if (walmart_opt_obj(obj, key1, where, &v, err) != NX_OK)
+		return NX_FAIL;
+	if (v == NULL)
+		return NX_OK;
+	v = json_object_get(v, key2);
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_array(v))
+		return nx_fail(err, "%s.%s: expected an array", field, key2);
+	*out = v;
+	return NX_OK;
+}
+
+/*
+ * A time member: epoch milliseconds, or an ISO 8601 string.  Absent or
+ * null leaves *has false.
+ */
+static int
+walmart_time(const json_t *obj, const char *key, const char *where, bool *has, int64_t *out,
+			 NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	char		field[128];
+	json_int_t	ms;
+
+	*has = false;
+	snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "", key);
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (json_is_string(v))
+	{
+		if (nx_time_parse(json_string_value(v), out, err, field) != NX_OK)
+			return NX_FAIL;
+		*has = true;
+		return NX_OK;
+	}
+	if (!json_is_integer(v))
+		return nx_fail(err, "%s: expected epoch milliseconds", field);
+	ms = json_integer_value(v);
+	if (ms < 0 || ms > WALMART_MAX_EPOCH_MS)
+		return nx_fail(err, "%s: %lld is out of range", field, (long long) ms);
+	*out = nx_time_from_epoch_ms(ms);
+	*has = true;
+	return NX_OK;
+}
+
+static int
+walmart_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
+{
+	NxMoney		sum = nx_money_add(*acc, v);
+
+	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the sum is too large", field);
+	*acc = sum;
+	return NX_OK;
+}
+
+/* ---------- currency and money ---------- */
+
+/*
+ * The first currency any charge names: the PO's currency, needed before
+ * amounts can be read at its exponent (and for classify, which reads the
+ * refund amounts).
+ */
+static const char *
+walmart_find_currency(const json_t *order)
+{
+	const json_t *lines = nx_json_path(order, "orderLines.orderLine");
+	size_t		i,
+				j;
+	const json_t *line;
+	const json_t *charge;
+
+	json_array_foreach(lines, i, line)
+	{
+		json_array_foreach(nx_json_path(line, "charges.charge"), j, charge)
+		{
+			const char *c = nx_json_str(charge, "chargeAmount.currency");
+
+			if (c)
+				return c;
+		}
+	}
+	return NULL;
+}
+
+/* {currency, amount} at obj.key; absent or null gives an absent amount. */
+static int
+walmart_money(const json_t *obj, const char *key, const char *where, NxOrder *o,
+			  NxMoney *out, NxError *err)
+{
+	const json_t *m;
+	const char *code;
+	char		field[160];
+
+	out->present = false;
+	out->minor = 0;
+	if (walmart_opt_obj(obj, key, where, &m, err) != NX_OK)
+		return NX_FAIL;
+	if (m == NULL)
+		return NX_OK;
+	snprintf(field, sizeof(field), "%s.%s.currency", where, key);
+	if (walmart_opt_str(m, "currency", "", &code, err) != NX_OK)
+		return nx_fail(err, "%s: expected a string", field);
+	if (code != NULL && o->currency[0] != '\0' && strcmp(code, o->currency) != 0)
+		return nx_fail(err, "%s: \"%.20s\" differs from the order currency %s", field, code,
+					   o->currency);
+	snprintf(field, sizeof(field), "%s.%s.amount", where, key);
+	if (json_object_get(m, "amount") == NULL || json_is_null(json_object_get(m, "amount")))
+		return nx_fail(err, "%s: missing", field);
+	return nx_money_from_json(json_object_get(m, "amount"), o->exponent, out, err, field);
+}
+
+/*
+ * Sum of the PRODUCT charges of a charge list; refund lists wrap each
+ * charge as {"charge": {...}} (wrapped = true).
+ */
+static int
+walmart_product_sum(const json_t *charges, bool wrapped, const char *where, NxOrder *o,
+					NxMoney *out, NxError *err)
+{
+	size_t		j;
+	const json_t *c;
+	char		at[160];
+	NxMoney		m;
+
+	out->present = false;
+	out->minor = 0;
+	json_array_foreach(charges, j, c)
+	{
+		const char *type;
+
+		snprintf(at, sizeof(at), "%s[%zu]%s", where, j, wrapped ? ".charge" : "");
+		if (wrapped)
+			c = json_object_get(c, "charge");
+		if (!json_is_object(c))
+			return nx_fail(err, "%s: expected an object", at);
+		if (walmart_opt_str(c, "chargeType", at, &type, err) != NX_OK)
+			return NX_FAIL;
+		if (type == NULL || strcmp(type, "PRODUCT") != 0)
+			continue;
+		if (walmart_money(c, "chargeAmount", at, o, &m, err) != NX_OK ||
+			walmart_accumulate(out, m, at, err) != NX_OK)
+			return NX_FAIL;
+	}
+	return NX_OK;
+}
+
+/* ---------- status ---------- */
+
+static const char *
+walmart_status(const char *raw, bool *known)
+{
+	for (size_t i = 0; i < sizeof(walmart_statuses) / sizeof(walmart_statuses[0]); i++)
+	{
+		if (strcmp(raw, walmart_statuses[i].raw) == 0)
+		{
+			*known = true;
+			return walmart_statuses[i].status;
+		}
+	}
+	*known = false;
+	return NX_PENDING;
+}
+
+/* Whether a line's PRODUCT refunds cover its PRODUCT charges. */
+static int
+walmart_line_refunded(const json_t *line, const char *where, NxOrder *o, bool *refunded,
+					  NxError *err)
+{
+	const json_t *charges;
+	const json_t *refunds;
+	NxMoney		charged;
+	NxMoney		back;
+	char		at[128];
+	int64_t		magnitude;
+
+	*refunded = false;
+	snprintf(at, sizeof(at), "%s.refund", where);
+	if (walmart_opt_obj(line, "refund", where, &refunds, err) != NX_OK)
+		return NX_FAIL;
+	if (refunds == NULL)
+		return NX_OK;
+	if (walmart_opt_list(refunds, "refundCharges", "refundCharge", at, &refunds, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(at, sizeof(at), "%s.refund.refundCharges.refundCharge", where);
+	if (walmart_product_sum(refunds, true, at, o, &back, err) != NX_OK)
+		return NX_FAIL;
+	snprintf(at, sizeof(at), "%s.charges.charge", where);
+	if (walmart_opt_list(line, "charges", "charge", where, &charges, err) != NX_OK ||
+		walmart_product_sum(charges, false, at, o, &charged, err) != NX_OK)
+		return NX_FAIL;
+	/* refund amounts are negative; what counts is how much went back */
+	magnitude = back.minor < 0 ? -back.minor : back.minor;
+	*refunded = back.present && magnitude > 0 && magnitude >= charged.minor;
+	return NX_OK;
+}
+
+static void
+walmart_statuses_free(WalmartStatuses *s)
+{
+	free(s->canonical);
+	free(s->distinct);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+walmart_line_statuses(const json_t *line, const char *where, NxOrder *o, WalmartStatuses *s,
+					  size_t *cap, NxError *err)
+{
+	const json_t *entries;
+	bool		refunded;
+	size_t		k;
+	const json_t *e;
+	char		at[128];
+
+	if (walmart_line_refunded(line, where, o, &refunded, err) != NX_OK ||
+		walmart_opt_list(line, "orderLineStatuses", "orderLineStatus", where, &entries, err) != NX_OK)
+		return NX_FAIL;
+	if (json_array_size(entries) == 0)
+		return nx_fail(err, "%s.orderLineStatuses.orderLineStatus: missing (a line without status)",
+					   where);
+	json_array_foreach(entries, k, e)
+	{
+		const char *raw;
+		const char *canonical;
+		bool		known;
+		size_t		d;
+
+		snprintf(at, sizeof(at), "%s.orderLineStatuses.orderLineStatus[%zu]", where, k);
+		if (!json_is_object(e))
+			return nx_fail(err, "%s: expected an object", at);
+		if (walmart_opt_str(e, "status", at, &raw, err) != NX_OK)
+			return NX_FAIL;
+		if (raw == NULL)
+			return nx_fail(err, "%s.status: missing", at);
+		canonical = walmart_status(raw, &known);
+		if (!known && s->unknown == NULL)
+			s->unknown = raw;
+		if (refunded && strcmp(canonical, NX_CANCELLED) != 0)
+			canonical = NX_REFUNDED;
+		if (s->n == *cap)
+		{
+			size_t		ncap = *cap ? *cap * 2 : 8;
+			const char **a = realloc(s->canonical, ncap * sizeof(char *));
+			const char **b;
+
+			if (a == NULL)
+				return nx_fail(err, "out of memory");
+			s->canonical = a;
+			if ((b = realloc(s->distinct, ncap * sizeof(char *))) == NULL)
+				return nx_fail(err, "out of memory");
+			s->distinct = b;
+			*cap = ncap;
+		}
+		s->canonical[s->n++] = canonical;
+		for (d = 0; d < s->ndistinct; d++)
+			if (strcmp(s->distinct[d], raw) == 0)
+				break;
+		if (d == s->ndistinct)
+			s->distinct[s->ndistinct++] = raw;
+	}
+	return NX_OK;
+}
+
+/* "Acknowledged,Cancelled": the distinct raw statuses, malloc'd. */
+static char *
+walmart_join(const WalmartStatuses *s)
+{
+	size_t		len = 1;
+	char	   *out;
+	char	   *p;
+
+	for (size_t i = 0; i < s->ndistinct; i++)
+		len += strlen(s->distinct[i]) + 1;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < s->ndistinct; i++)
+	{
+		size_t		n = strlen(s->distinct[i]);
+
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, s->distinct[i], n);
+		p += n;
+	}
+	*p = '\0';
+	return out;
+}
+
+/*
+ * The aggregated status and raw status string of a PO; o supplies the
+ * currency exponent the refund check reads amounts at.
+ */
+static int
+walmart_po_status(const json_t *order, NxOrder *o, const char **status, char **raw,
+				  const char **unknown, NxError *err)
+{
+	const json_t *lines;
+	WalmartStatuses s;
+	size_t		cap = 0;
+	size_t		i;
+	const json_t *line;
+	char		where[64];
+
+	memset(&s, 0, sizeof(s));
+	if (walmart_opt_list(order, "orderLines", "orderLine", "", &lines, err) != NX_OK)
+		return NX_FAIL;
+	if (json_array_size(lines) == 0)
+		return nx_fail(err, "orderLines.orderLine: missing (a purchase order without lines)");
+	json_array_foreach(lines, i, line)
+	{
+		snprintf(where, sizeof(where), "orderLines.orderLine[%zu]", i);
+		if (!json_is_object(line))
+		{
+			walmart_statuses_free(&s);
+			return nx_fail(err, "%s: expected an object", where);
+		}
+		if (walmart_line_statuses(line, where, o, &s, &cap, err) != NX_OK)
+		{
+			walmart_statuses_free(&s);
+			return NX_FAIL;
+		}
+	}
+	*status = nx_status_aggregate(s.canonical, s.n);
+	*unknown = s.unknown;
+	*raw = walmart_join(&s);
+	walmart_statuses_free(&s);
+	if (*raw == NULL)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+static const char *
+walmart_fulfillment(const json_t *order)
+{
+	const char *type = nx_json_str(order, "shipNode.type");
+
+	return type && strcasecmp(type, "WFSFulfilled") == 0 ? NX_FBA : NX_FBM;
+}
+
+/* GET /v3/orders/{id} answers {"order": {...}}: accept that too. */
+static const json_t *
+walmart_unwrap(const json_t *order)
+{
+	const json_t *inner = json_object_get(order, "order");
+
+	if (json_is_object(order) && json_object_get(order, "purchaseOrderId") == NULL &&
+		json_is_object(inner))
+		return inner;
+	return order;
+}
+
+/* ---------- lines ---------- */
+
+/* Running figures of a PO. */
+typedef struct WalmartSums
+{
+	bool		any_charge;
+	NxMoney		subtotal;
+	NxMoney		shipping;
+	NxMoney		tax;
+} WalmartSums;
+
+static int
+walmart_charges(const json_t *line, const char *where, NxOrder *o, NxItem *it,
+				WalmartSums *sums, NxError *err)
+{
+	const json_t *charges;
+	size_t		j;
+	const json_t *c;
+	char		at[160];
+
+	if (walmart_opt_list(line, "charges", "charge", where, &charges, err) != NX_OK)
+		return NX_FAIL;
+	json_array_foreach(charges, j, c)
+	{
+		const char *type;
+		const json_t *tax;
+		NxMoney		amount;
+		NxMoney		tax_amount;
+
+		snprintf(at, sizeof(at), "%s.charges.charge[%zu]", where, j);
+		if (!json_is_object(c))
+			return nx_fail(err, "%s: expected an object", at);
+		if (walmart_opt_str(c, "chargeType", at, &type, err) != NX_OK)
+			return NX_FAIL;
+		if (type == NULL)
+			return nx_fail(err, "%s.chargeType: missing", at);
+		if (strcmp(type, "PRODUCT") != 0 && strcmp(type, "SHIPPING") != 0)
+			continue;
+		if (walmart_money(c, "chargeAmount", at, o, &amount, err) != NX_OK)
+			return NX_FAIL;
+		if (!amount.present)
+			return nx_fail(err, "%s.chargeAmount: missing", at);
+		if (walmart_opt_obj(c, "tax", at, &tax, err) != NX_OK)
+			return NX_FAIL;
+		tax_amount.present = false;
+		tax_amount.minor = 0;
+		if (tax != NULL)
+		{
+			char		tat[176];
+
+			snprintf(tat, sizeof(tat), "%s.tax", at);
+			if (walmart_money(tax, "taxAmount", tat, o, &tax_amount, err) != NX_OK)
+				return NX_FAIL;
+		}
+		sums->any_charge = true;
+		if (strcmp(type, "PRODUCT") == 0)
+		{
+			if (walmart_accumulate(&it->line_total, amount, at, err) != NX_OK)
+				return NX_FAIL;
+		}
+		else if (walmart_accumulate(&sums->shipping, amount, "shipping_total", err) != NX_OK)
+			return NX_FAIL;
+		if (walmart_accumulate(&sums->tax, tax_amount, "tax_total", err) != NX_OK)
+			return NX_FAIL;
+	}
+	return walmart_accumulate(&sums->subtotal, it->line_total, "subtotal", err);
+}
+
+static int
+walmart_line(const json_t *line, size_t i, const char *po, NxOrder *o, WalmartSums *sums,
+			 NxError *err)
+{
+	char		where[64];
+	char	   *number;
+	const json_t *item;
+	const json_t *qty;
+	int64_t		q;
+	bool		has;
+	int64_t		t;
+	NxItem	   *it;
+
+	snprintf(where, sizeof(where), "orderLines.orderLine[%zu]", i);
+	if (!json_is_object(line))
+		return nx_fail(err, "%s: expected an object", where);
+	if ((it = nx_order_add_item(o)) == NULL)
+		return nx_fail(err, "out of memory");
+
+	/* line numbers are strings ("1"); a number is read the same way */
+	if ((number = nx_json_id(line, "lineNumber")) == NULL)
+		return nx_fail(err, "%s.lineNumber: missing", where);
+	it->external_item_id = nx_sprintf("%s-%s", po, number);
+	free(number);
+
+	if (walmart_opt_obj(line, "item", where, &item, err) != NX_OK)
+		return NX_FAIL;
+	if (item != NULL)
+	{
+		char		iat[80];
+
+		snprintf(iat, sizeof(iat), "%s.item", where);
+		if (walmart_opt_strdup(item, "sku", iat, &it->sku, err) != NX_OK ||
+			walmart_opt_strdup(item, "productName", iat, &it->title, err) != NX_OK)
+			return NX_FAIL;
+	}
+
+	/* {"unitOfMeasurement": "EACH", "amount": "2"}: the count is a string */
+	if (walmart_opt_obj(line, "orderLineQuantity", where, &qty, err) != NX_OK)
+		return NX_FAIL;
+	if (qty == NULL || json_object_get(qty, "amount") == NULL)
+		return nx_fail(err, "%s.orderLineQuantity.amount: missing", where);
+	if (nx_json_int(qty, "amount", &q, NULL) != NX_OK)
+		return nx_fail(err, "%s.orderLineQuantity.amount: expected an integer", where);
+	if (q < 0 || q > WALMART_MAX_QUANTITY)
+		return nx_fail(err, "%s.orderLineQuantity.amount: %lld is out of range", where,
+					   (long long) q);
+	it->quantity = q;
+
+	if (walmart_charges(line, where, o, it, sums, err) != NX_OK)
+		return NX_FAIL;
+	it->unit_price = nx_money_div(it->line_total, it->quantity);
+
+	if (walmart_time(line, "statusDate", where, &has, &t, err) != NX_OK)
+		return NX_FAIL;
+	if (has && (!o->has_updated_at || t > o->updated_at))
+	{
+		o->has_updated_at = true;
+		o->updated_at = t;
+	}
+	return NX_OK;
+}
+
+/* ---------- the entry points ---------- */
+
+static int
+walmart_normalize(const json_t *order_in, NxOrder *o, NxError *err)
+{
+	const json_t *order = walmart_unwrap(order_in);
+	const char *currency;
+	const json_t *ship;
+	const json_t *addr = NULL;
+	const json_t *lines;
+	const char *country;
+	const char *unknown;
+	WalmartSums sums;
+	size_t		i;
+	const json_t *line;
+
+	memset(&sums, 0, sizeof(sums));
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected a purchase order object");
+	if (walmart_opt_strdup(order, "purchaseOrderId", "", &o->external_order_id, err) != NX_OK)
+		return NX_FAIL;
+	if (o->external_order_id == NULL || o->external_order_id[0] == '\0')
+		return nx_fail(err, "purchaseOrderId: missing");
+	if (walmart_opt_strdup(order, "customerOrderId", "", &o->order_number, err) != NX_OK ||
+		walmart_opt_strdup(order, "customerEmailId", "", &o->buyer_email, err) != NX_OK)
+		return NX_FAIL;
+	if (walmart_time(order, "orderDate", "", &o->has_ordered_at, &o->ordered_at, err) != NX_OK)
+		return NX_FAIL;
+
+	if ((currency = walmart_find_currency(order)) != NULL &&
+		nx_order_set_currency(o, currency, err) != NX_OK)
+		return nx_fail(err, "chargeAmount.currency: \"%.20s\" is not an ISO 4217 currency code",
+					   currency);
+
+	/* first, so that an unknown status is the warning that is kept */
+	if (walmart_po_status(order, o, &o->status, &o->marketplace_status, &unknown, err) != NX_OK)
+		return NX_FAIL;
+	if (unknown != NULL)
+		nx_order_warn(o, "unknown Walmart line status \"%.100s\"", unknown);
+	o->fulfillment_method = walmart_fulfillment(order);
+
+	if (walmart_opt_obj(order, "shippingInfo", "", &ship, err) != NX_OK ||
+		(ship != NULL &&
+		 walmart_opt_obj(ship, "postalAddress", "shippingInfo", &addr, err) != NX_OK))
+		return NX_FAIL;
+	if (addr != NULL)
+	{
+		const char *alpha2;
+
+		o->shipping_address = json_incref((json_t *) addr);
+		if (walmart_opt_strdup(addr, "name", "shippingInfo.postalAddress", &o->buyer_name, err) != NX_OK ||
+			walmart_opt_str(addr, "country", "shippingInfo.postalAddress", &country, err) != NX_OK)
+			return NX_FAIL;
+		if (country != NULL)
+		{
+			if ((alpha2 = nx_country_alpha2(country)) != NULL)
+				memcpy(o->ship_country, alpha2, 3);
+			else
+				nx_order_warn(o, "unknown country code \"%.20s\" in shippingInfo.postalAddress.country",
+							  country);
+		}
+	}
+
+	if (walmart_opt_list(order, "orderLines", "orderLine", "", &lines, err) != NX_OK)
+		return NX_FAIL;
+	if (json_array_size(lines) == 0)
+		return nx_fail(err, "orderLines.orderLine: missing (a purchase order without lines)");
+	json_array_foreach(lines, i, line)
+	{
+		if (walmart_line(line, i, o->external_order_id, o, &sums, err) != NX_OK)
+			return NX_FAIL;
+	}
+	if (sums.any_charge)
+	{
+		/* Walmart lists every charge: no SHIPPING charge means free shipping */
+		sums.shipping.present = true;
+		sums.tax.present = true;
+		o->subtotal = sums.subtotal;
+		o->shipping_total = sums.shipping;
+		o->tax_total = sums.tax;
+		o->total_amount = nx_money_add(nx_money_add(sums.subtotal, sums.shipping), sums.tax);
+	}
+	return NX_OK;
+}
+
+static int
+walmart_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
+{
+	const json_t *list = json_object_get(page, "list");
+	const json_t *orders;
+	const json_t *cursor;
+
+	(void) headers;
+	if (!json_is_object(list))
+		return nx_fail(err, "list: expected a Walmart order list ({\"list\": {\"meta\", \"elements\"}})");
+	cursor = nx_json_path(list, "meta.nextCursor");
+	if (cursor != NULL && !json_is_null(cursor))
+	{
+		if (!json_is_string(cursor))
+			return nx_fail(err, "list.meta.nextCursor: expected a string");
+		if (json_string_length(cursor) > 0 &&
+			(out->next_cursor = nx_strdup(json_string_value(cursor))) == NULL)
+			return nx_fail(err, "out of memory");
+	}
+	/* an empty result may leave elements out altogether */
+	orders = nx_json_path(list, "elements.order");
+	if (orders == NULL || json_is_null(orders))
+		return NX_OK;
+	if (!json_is_array(orders))
+		return nx_fail(err, "list.elements.order: expected an array");
+	if (nx_page_normalize_each(out, orders, "walmart", walmart_normalize, "purchaseOrderId") != NX_OK)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+static int
+walmart_classify(const json_t *order_in, const char **status, const char **fulfillment,
+				 char **marketplace_status, NxError *err)
+{
+	const json_t *order = walmart_unwrap(order_in);
+	const char *currency;
+	const char *unknown;
+	NxOrder		scratch;
+	int			rc;
+
+	if (!json_is_object(order))
+		return nx_fail(err, "order: expected a purchase order object");
+	/* the refund check compares amounts, read at the PO's currency exponent */
+	nx_order_init(&scratch, "walmart");
+	if ((currency = walmart_find_currency(order)) != NULL &&
+		nx_order_set_currency(&scratch, currency, err) != NX_OK)
+	{
+		nx_order_free(&scratch);
+		return nx_fail(err, "chargeAmount.currency: \"%.20s\" is not an ISO 4217 currency code",
+					   currency);
+	}
+	rc = walmart_po_status(order, &scratch, status, marketplace_status, &unknown, err);
+	nx_order_free(&scratch);
+	if (rc != NX_OK)
+		return NX_FAIL;
+	*fulfillment = walmart_fulfillment(order);
+	return NX_OK;
+}
+
+/* ---------- webhooks ---------- */
+
+static int
+walmart_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The 32 bytes of the signature header, written in hex (64 digits) or
+ * base64; false if it is neither.
+ */
+static bool
+walmart_decode_signature(const char *value, unsigned char *mac)
+{
+	char		text[128];
+	size_t		len;
+	bool		hex = true;
+	unsigned char buf[96];
+
+	/* header values may carry trailing blanks; a signature is never long */
+	len = strlen(value);
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= sizeof(text))
+		return false;
+	memcpy(text, value, len);
+	text[len] = '\0';
+
+	for (size_t i = 0; i < len; i++)
+		if (walmart_hex_value(text[i]) < 0)
+			hex = false;
+	if (hex && len == 64)
+	{
+		for (size_t i = 0; i < 32; i++)
+			mac[i] = (unsigned char) (walmart_hex_value(text[2 * i]) * 16 +
+									  walmart_hex_value(text[2 * i + 1]));
+		return true;
+	}
+	if (nx_base64_decode(text, buf, sizeof(buf)) != 32)
+		return false;
+	memcpy(mac, buf, 32);
+	return true;
+}
+
+static int
+walmart_verify_webhook(const NxWebhookInput *in, NxError *err)
+{
+	const char *header = nx_header(in->headers, WALMART_SIGNATURE_HEADER);
+	unsigned char got[32];
+	unsigned char want[32];
+
+	if (in->secret == NULL || in->secret[0] == '\0')
+		return nx_fail(err, "walmart webhook: no client secret configured for the HMAC check");
+	if (header == NULL)
+		return nx_fail(err, WALMART_SIGNATURE_HEADER ": missing header");
+	if (!walmart_decode_signature(header, got))
+		return nx_fail(err, WALMART_SIGNATURE_HEADER ": not a base64 or hex HMAC-SHA256");
+	if (nx_hmac_sha256(in->secret, strlen(in->secret), in->body ? in->body : "",
+					   in->body ? in->body_len : 0, want) != NX_OK)
+		return nx_fail(err, "walmart webhook: HMAC-SHA256 failed");
+	if (!nx_equal_ct(got, want, sizeof(want)))
+		return nx_fail(err, WALMART_SIGNATURE_HEADER ": signature does not match the body");
+	return NX_OK;
+}
+
+/*
+ * {"source": {eventType, eventTime, eventId}, "payload": {subEventType,
+ * order: {purchaseOrderId, ...}}}.  topic is "ORDER_UPDATES/PO_CREATED"
+ * (eventType, then the sub-event when there is one).
+ */
+static int
+walmart_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out,
+					  NxError *err)
+{
+	const json_t *source;
+	const json_t *payload;
+	const json_t *order = NULL;
+	const char *id;
+	const char *type;
+	const char *sub = NULL;
+	NxOrder		probe;
+
+	(void) headers;
+	if (!json_is_object(body))
+		return nx_fail(err, "notification: expected a JSON object");
+	if (walmart_opt_obj(body, "source", "", &source, err) != NX_OK ||
+		walmart_opt_obj(body, "payload", "", &payload, err) != NX_OK)
+		return NX_FAIL;
+	if (source == NULL)
+		return nx_fail(err, "source: missing");
+	if (walmart_opt_str(source, "eventId", "source", &id, err) != NX_OK ||
+		walmart_opt_str(source, "eventType", "source", &type, err) != NX_OK)
+		return NX_FAIL;
+	if (id == NULL || id[0] == '\0')
+		return nx_fail(err, "source.eventId: missing");
+	if (payload != NULL &&
+		(walmart_opt_str(payload, "subEventType", "payload", &sub, err) != NX_OK ||
+		 walmart_opt_obj(payload, "order", "payload", &order, err) != NX_OK))
+		return NX_FAIL;
+
+	out->event_id = nx_strdup(id);
+	if (type != NULL)
+		out->topic = sub ? nx_sprintf("%s/%s", type, sub) : nx_strdup(type);
+	if (order != NULL)
+	{
+		const char *po;
+
+		if (walmart_opt_str(order, "purchaseOrderId", "payload.order", &po, err) != NX_OK)
+			return NX_FAIL;
+		out->order_id = nx_strdup(po);
+
+		/* only a PO that normalizes is worth handing on; else re-fetch */
+		nx_order_init(&probe, "walmart");
+		if (walmart_normalize(order, &probe, NULL) == NX_OK)
+			out->order = json_incref((json_t *) order);
+		nx_order_free(&probe);
+	}
+	if (out->event_id == NULL)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+const NxAdapter nx_walmart_adapter = {
+	.name = "walmart",
+	.normalize = walmart_normalize,
+	.parse_page = walmart_parse_page,
+	.classify = walmart_classify,
+	.verify_webhook = walmart_verify_webhook,
+	.parse_webhook = walmart_parse_webhook,
+};

@@ -1,0 +1,752 @@
+/*-------------------------------------------------------------------------
+ *
+ * zalando.c
+ *	  Zalando zDirect Orders API: JSON:API documents of orders with their
+ *	  items and lines (include=order_items,order_lines).
+ *
+ * An order is spread over three kinds of resource: the Order (in data),
+ * its OrderItems (one per article, with quantity counters) and their
+ * OrderLines (exactly one piece each, with its own status and price), the
+ * latter two in the document's "included" array and reached through
+ * relationships.  So "one order" for normalize and classify is a JSON:API
+ * document with a single Order resource in "data" and its items and lines
+ * in "included": the answer of GET /merchants/{id}/orders/{order_id}
+ * ?include=order_items,order_lines.  A bare Order resource cannot be
+ * normalized, because its status and money live on the lines.  parse_page
+ * takes a list document (data is an array) and normalizes every order
+ * against the page's shared "included".
+ *
+ * Quirks, and the choices made for them (fixtures/zalando/README.md):
+ *
+ * - Resources are found by (type, id).  The type strings Order, OrderItem
+ *	 and OrderLine are matched case-insensitively: client code in the wild
+ *	 uses lower case.
+ * - external_order_id is order_id (a UUID).  order_number is not unique:
+ *	 one sales order can be split into several partner orders.
+ * - Money is {amount, currency} with amount a JSON number (199.6, 749.0),
+ *	 parsed exactly.  The currency is order_lines_price_currency, or the
+ *	 first line's.  Prices include VAT and there are no discount fields:
+ *	 tax_total and discount_total are null.  shipping_total is
+ *	 shipping_costs, null when absent; total = subtotal + shipping.
+ * - One canonical item per OrderItem: its line_total is the sum of its
+ *	 lines' prices, its quantity quantity_initial (the number of lines when
+ *	 the counter is missing), its sku the merchant's external_id (the
+ *	 README names it external_order_id, the documents call it external_id).
+ * - Status: an order still "initial" is pending (not yet approved for
+ *	 fulfilment).  Otherwise the line statuses decide, aggregated with
+ *	 nx_status_aggregate: initial confirmed, reserved processing, shipped,
+ *	 returned return_received, canceled cancelled.  The order's own
+ *	 "fulfilled" only says every line is final, so it is not used.
+ *	 marketplace_status is "<order status>:<line status>x<count>,..." with
+ *	 the line statuses in order of first appearance.
+ * - order_type ZalandoFulfilled (ZFS) is FBA; PartnerFulfilled is FBM.
+ * - buyer_email is customer_email, present only with the customer-data
+ *	 permission; buyer_name is the billing address's first and last name
+ *	 (the shipping address's when there is no billing address).
+ * - zDirect has no order push, so verify_webhook and parse_webhook are
+ *	 NULL; orders are polled.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "adapter.h"
+
+/* order_items.quantity is an integer column */
+#define ZALANDO_MAX_QUANTITY INT64_C(2147483647)
+
+static const struct
+{
+	const char *raw;
+	const char *status;
+}			zalando_line_statuses[] =
+{
+	{"initial", NX_CONFIRMED},
+	{"reserved", NX_PROCESSING},
+	{"shipped", NX_SHIPPED},
+	{"returned", NX_RETURN_RECEIVED},
+	{"canceled", NX_CANCELLED},
+};
+
+/* One raw line status and how many lines have it. */
+typedef struct ZalandoCount
+{
+	const char *raw;			/* points into the JSON */
+	size_t		count;
+} ZalandoCount;
+
+/* The line statuses of one order. */
+typedef struct ZalandoLines
+{
+	const char **canonical;
+	size_t		n;
+	size_t		cap;
+	ZalandoCount *counts;		/* first appearance order */
+	size_t		ncounts;
+	size_t		counts_cap;
+	const char *unknown;		/* first unknown raw line status */
+} ZalandoLines;
+
+/* ---------- small readers ---------- */
+
+static int
+zalando_opt_str(const json_t *obj, const char *key, const char *where, const char **out,
+				NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_string(v))
+		return nx_fail(err, "%s%s%s: expected a string", where, *where ? "." : "", key);
+	*out = json_string_value(v);
+	return NX_OK;
+}
+
+static int
+zalando_opt_strdup(const json_t *obj, const char *key, const char *where, char **out,
+				   NxError *err)
+{
+	const char *s;
+
+	if (zalando_opt_str(obj, key, where, &s, err) != NX_OK)
+		return NX_FAIL;
+	*out = nx_strdup(s);
+	return NX_OK;
+}
+
+static int
+zalando_opt_obj(const json_t *obj, const char *key, const char *where, const json_t **out,
+				NxError *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_object(v))
+		return nx_fail(err, "%s%s%s: expected an object", where, *where ? "." : "", key);
+	*out = v;
+	return NX_OK;
+}
+
+static int
+zalando_opt_time(const json_t *attrs, const char *key, bool *has, int64_t *out, NxError *err)
+{
+	const char *s;
+	char		field[64];
+
+	*has = false;
+	if (zalando_opt_str(attrs, key, "attributes", &s, err) != NX_OK)
+		return NX_FAIL;
+	if (s == NULL)
+		return NX_OK;
+	snprintf(field, sizeof(field), "attributes.%s", key);
+	if (nx_time_parse(s, out, err, field) != NX_OK)
+		return NX_FAIL;
+	*has = true;
+	return NX_OK;
+}
+
+static int
+zalando_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
+{
+	NxMoney		sum = nx_money_add(*acc, v);
+
+	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the sum is too large", field);
+	*acc = sum;
+	return NX_OK;
+}
+
+/* The data array of a relationship ({"data": [{type, id}, ...]}), or NULL. */
+static int
+zalando_relationship(const json_t *res, const char *name, const char *where,
+					 const json_t **out, NxError *err)
+{
+	const json_t *v = nx_json_path(res, "relationships");
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_object(v))
+		return nx_fail(err, "%s%srelationships: expected an object", where, *where ? "." : "");
+	v = json_object_get(v, name);
+	if (v == NULL || json_is_null(v))
+		return NX_OK;
+	if (!json_is_object(v) ||
+		(json_object_get(v, "data") != NULL && !json_is_array(json_object_get(v, "data"))))
+		return nx_fail(err, "%s%srelationships.%s.data: expected an array", where,
+					   *where ? "." : "", name);
+	*out = json_object_get(v, "data");
+	return NX_OK;
+}
+
+/* ---------- the included resources ---------- */
+
+/* 'I' for an OrderItem, 'L' for an OrderLine, 'O' for an Order, 0 otherwise. */
+static char
+zalando_kind(const json_t *res)
+{
+	const char *type = nx_json_str(res, "type");
+
+	if (type == NULL)
+		return 0;
+	if (strcasecmp(type, "OrderItem") == 0)
+		return 'I';
+	if (strcasecmp(type, "OrderLine") == 0)
+		return 'L';
+	if (strcasecmp(type, "Order") == 0)
+		return 'O';
+	return 0;
+}
+
+/*
+ * included as an object keyed "I:<id>" / "L:<id>", so that every lookup
+ * is a hash probe: a list page holds the items and lines of all its
+ * orders.  Other resource types (shipments, transitions) are skipped.
+ */
+static int
+zalando_index(const json_t *included, json_t **out, NxError *err)
+{
+	json_t	   *idx;
+	size_t		i;
+	const json_t *res;
+
+	*out = NULL;
+	if (included != NULL && !json_is_null(included) && !json_is_array(included))
+		return nx_fail(err, "included: expected an array");
+	if ((idx = nx_json_new_object()) == NULL)
+		return nx_fail(err, "out of memory");
+	json_array_foreach(included, i, res)
+	{
+		char		kind = zalando_kind(res);
+		const char *id = nx_json_str(res, "id");
+		char	   *key;
+
+		if ((kind != 'I' && kind != 'L') || id == NULL)
+			continue;
+		if ((key = nx_sprintf("%c:%s", kind, id)) == NULL)
+		{
+			json_decref(idx);
+			return nx_fail(err, "out of memory");
+		}
+		json_object_set(idx, key, (json_t *) res);
+		free(key);
+	}
+	*out = idx;
+	return NX_OK;
+}
+
+static const json_t *
+zalando_lookup(const json_t *idx, char kind, const char *id)
+{
+	char	   *key = nx_sprintf("%c:%s", kind, id);
+	const json_t *res = key ? json_object_get(idx, key) : NULL;
+
+	free(key);
+	return res;
+}
+
+/* ---------- statuses ---------- */
+
+static const char *
+zalando_line_status(const char *raw, bool *known)
+{
+	for (size_t i = 0; i < sizeof(zalando_line_statuses) / sizeof(zalando_line_statuses[0]); i++)
+	{
+		if (strcmp(raw, zalando_line_statuses[i].raw) == 0)
+		{
+			*known = true;
+			return zalando_line_statuses[i].status;
+		}
+	}
+	*known = false;
+	return NX_PENDING;
+}
+
+static void
+zalando_lines_free(ZalandoLines *l)
+{
+	free(l->canonical);
+	free(l->counts);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+zalando_lines_add(ZalandoLines *l, const char *raw, NxError *err)
+{
+	bool		known;
+	const char *canonical = zalando_line_status(raw, &known);
+	size_t		c;
+
+	if (!known && l->unknown == NULL)
+		l->unknown = raw;
+	if (l->n == l->cap)
+	{
+		size_t		ncap = l->cap ? l->cap * 2 : 16;
+		const char **a = realloc(l->canonical, ncap * sizeof(char *));
+
+		if (a == NULL)
+			return nx_fail(err, "out of memory");
+		l->canonical = a;
+		l->cap = ncap;
+	}
+	l->canonical[l->n++] = canonical;
+	for (c = 0; c < l->ncounts; c++)
+	{
+		if (strcmp(l->counts[c].raw, raw) == 0)
+		{
+			l->counts[c].count++;
+			return NX_OK;
+		}
+	}
+	if (l->ncounts == l->counts_cap)
+	{
+		size_t		ncap = l->counts_cap ? l->counts_cap * 2 : 4;
+		ZalandoCount *a = realloc(l->counts, ncap * sizeof(ZalandoCount));
+
+		if (a == NULL)
+			return nx_fail(err, "out of memory");
+		l->counts = a;
+		l->counts_cap = ncap;
+	}
+	l->counts[l->ncounts].raw = raw;
+	l->counts[l->ncounts].count = 1;
+	l->ncounts++;
+	return NX_OK;
+}
+
+/* "approved:reservedx2,shippedx1", malloc'd. */
+static char *
+zalando_raw_status(const char *order_status, const ZalandoLines *l)
+{
+	size_t		len = strlen(order_status) + 2;
+	char	   *out;
+	size_t		n;
+
+	for (size_t c = 0; c < l->ncounts; c++)
+		len += strlen(l->counts[c].raw) + 24;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	n = (size_t) snprintf(out, len, "%s:", order_status);
+	for (size_t c = 0; c < l->ncounts && n < len; c++)
+		n += (size_t) snprintf(out + n, len - n, "%s%sx%zu", c > 0 ? "," : "", l->counts[c].raw,
+							   l->counts[c].count);
+	return out;
+}
+
+/* ---------- lines and items ---------- */
+
+/* A {amount, currency} price; the first currency seen sets the order's. */
+static int
+zalando_money(const json_t *obj, const char *key, const char *where, NxOrder *o,
+			  NxMoney *out, NxError *err)
+{
+	const json_t *m;
+	const char *code;
+	char		field[128];
+
+	out->present = false;
+	out->minor = 0;
+	if (zalando_opt_obj(obj, key, where, &m, err) != NX_OK)
+		return NX_FAIL;
+	if (m == NULL)
+		return NX_OK;
+	snprintf(field, sizeof(field), "%s.%s.currency", where, key);
+	if (zalando_opt_str(m, "currency", "", &code, err) != NX_OK)
+		return nx_fail(err, "%s: expected a string", field);
+	if (code != NULL)
+	{
+		if (o->currency[0] == '\0')
+		{
+			if (nx_order_set_currency(o, code, err) != NX_OK)
+				return nx_fail(err, "%s: \"%.20s\" is not an ISO 4217 currency code", field, code);
+		}
+		else if (strcmp(code, o->currency) != 0)
+			return nx_fail(err, "%s: \"%.20s\" differs from the order currency %s", field, code,
+						   o->currency);
+	}
+	snprintf(field, sizeof(field), "%s.%s.amount", where, key);
+	if (json_object_get(m, "amount") == NULL || json_is_null(json_object_get(m, "amount")))
+		return nx_fail(err, "%s: missing", field);
+	return nx_money_from_json(json_object_get(m, "amount"), o->exponent, out, err, field);
+}
+
+/*
+ * Resolve one {type, id} reference of a relationship in the index; where
+ * names the reference for the error.
+ */
+static int
+zalando_resolve(const json_t *ref, const json_t *idx, char kind, const char *where,
+				const json_t **out, NxError *err)
+{
+	const char *id;
+	const char *type = kind == 'I' ? "OrderItem" : "OrderLine";
+
+	*out = NULL;
+	if (!json_is_object(ref) || (id = nx_json_str(ref, "id")) == NULL)
+		return nx_fail(err, "%s: expected a {type, id} reference", where);
+	*out = zalando_lookup(idx, kind, id);
+	if (*out == NULL)
+		return nx_fail(err, "%s: %s \"%.60s\" is not in included (request include=order_items,order_lines)",
+					   where, type, id);
+	if (!json_is_object(json_object_get(*out, "attributes")))
+		return nx_fail(err, "%s.attributes: missing", where);
+	return NX_OK;
+}
+
+static int
+zalando_item(const json_t *ref, size_t i, const json_t *idx, NxOrder *o, ZalandoLines *lines,
+			 NxMoney *subtotal, NxError *err)
+{
+	char		where[48];
+	char		lwhere[96];
+	char		field[128];
+	const json_t *item;
+	const json_t *attrs;
+	const json_t *refs;
+	const json_t *q;
+	NxItem	   *it;
+	size_t		k;
+	const json_t *lref;
+
+	snprintf(where, sizeof(where), "order_items[%zu]", i);
+	if (zalando_resolve(ref, idx, 'I', where, &item, err) != NX_OK)
+		return NX_FAIL;
+	attrs = json_object_get(item, "attributes");
+	if ((it = nx_order_add_item(o)) == NULL)
+		return nx_fail(err, "out of memory");
+
+	snprintf(field, sizeof(field), "%s.attributes", where);
+	if (zalando_opt_strdup(attrs, "order_item_id", field, &it->external_item_id, err) != NX_OK ||
+		zalando_opt_strdup(attrs, "external_id", field, &it->sku, err) != NX_OK ||
+		zalando_opt_strdup(attrs, "description", field, &it->title, err) != NX_OK)
+		return NX_FAIL;
+	if (it->external_item_id == NULL)
+		it->external_item_id = nx_strdup(nx_json_str(item, "id"));
+
+	if (zalando_relationship(item, "order_lines", where, &refs, err) != NX_OK)
+		return NX_FAIL;
+	if (refs == NULL)
+		return nx_fail(err, "%s.relationships.order_lines: missing (request include=order_items,order_lines)",
+					   where);
+	json_array_foreach(refs, k, lref)
+	{
+		const json_t *line;
+		const json_t *la;
+		const char *status;
+		NxMoney		price;
+
+		snprintf(lwhere, sizeof(lwhere), "%s.order_lines[%zu]", where, k);
+		if (zalando_resolve(lref, idx, 'L', lwhere, &line, err) != NX_OK)
+			return NX_FAIL;
+		la = json_object_get(line, "attributes");
+		snprintf(field, sizeof(field), "%s.attributes", lwhere);
+		if (zalando_opt_str(la, "status", field, &status, err) != NX_OK)
+			return NX_FAIL;
+		if (status == NULL)
+			return nx_fail(err, "%s.status: missing", field);
+		if (zalando_money(la, "price", field, o, &price, err) != NX_OK)
+			return NX_FAIL;
+		if (!price.present)
+			return nx_fail(err, "%s.price: missing", field);
+		if (zalando_accumulate(&it->line_total, price, field, err) != NX_OK ||
+			zalando_lines_add(lines, status, err) != NX_OK)
+			return NX_FAIL;
+	}
+
+	/* each line is one piece; the counter is what was ordered */
+	snprintf(field, sizeof(field), "%s.attributes.quantity_initial", where);
+	q = json_object_get(attrs, "quantity_initial");
+	if (q == NULL || json_is_null(q))
+		it->quantity = (int64_t) json_array_size(refs);
+	else if (!json_is_integer(q))
+		return nx_fail(err, "%s: expected an integer", field);
+	else
+		it->quantity = json_integer_value(q);
+	if (it->quantity < 0 || it->quantity > ZALANDO_MAX_QUANTITY)
+		return nx_fail(err, "%s: %lld is out of range", field, (long long) it->quantity);
+	it->unit_price = nx_money_div(it->line_total, it->quantity);
+	return zalando_accumulate(subtotal, it->line_total, "subtotal", err);
+}
+
+/* ---------- one order ---------- */
+
+static int
+zalando_buyer(const json_t *attrs, NxOrder *o, NxError *err)
+{
+	const json_t *billing;
+	const json_t *shipping;
+	const json_t *named;
+	const char *first;
+	const char *last;
+	const char *country;
+	const char *alpha2;
+
+	if (zalando_opt_obj(attrs, "billing_address", "attributes", &billing, err) != NX_OK ||
+		zalando_opt_obj(attrs, "shipping_address", "attributes", &shipping, err) != NX_OK ||
+		zalando_opt_strdup(attrs, "customer_email", "attributes", &o->buyer_email, err) != NX_OK)
+		return NX_FAIL;
+
+	named = billing ? billing : shipping;
+	if (named != NULL)
+	{
+		const char *where = billing ? "attributes.billing_address" : "attributes.shipping_address";
+
+		if (zalando_opt_str(named, "first_name", where, &first, err) != NX_OK ||
+			zalando_opt_str(named, "last_name", where, &last, err) != NX_OK)
+			return NX_FAIL;
+		if (first && *first && last && *last)
+			o->buyer_name = nx_sprintf("%s %s", first, last);
+		else if (first && *first)
+			o->buyer_name = nx_strdup(first);
+		else if (last && *last)
+			o->buyer_name = nx_strdup(last);
+	}
+
+	if (shipping != NULL)
+	{
+		o->shipping_address = json_incref((json_t *) shipping);
+		if (zalando_opt_str(shipping, "country_code", "attributes.shipping_address", &country,
+							err) != NX_OK)
+			return NX_FAIL;
+		if (country != NULL)
+		{
+			if ((alpha2 = nx_country_alpha2(country)) != NULL)
+				memcpy(o->ship_country, alpha2, 3);
+			else
+				nx_order_warn(o, "unknown country code \"%.20s\" in shipping_address.country_code",
+							  country);
+		}
+	}
+	return NX_OK;
+}
+
+/* The Order resource res, its items and lines found in idx. */
+static int
+zalando_order(const json_t *res, const json_t *idx, NxOrder *o, NxError *err)
+{
+	const json_t *attrs;
+	const json_t *refs;
+	const char *order_status;
+	const char *currency;
+	const char *order_type;
+	ZalandoLines lines;
+	NxMoney		subtotal = {false, 0};
+	size_t		i;
+	const json_t *ref;
+	int			rc = NX_FAIL;
+
+	memset(&lines, 0, sizeof(lines));
+	if (!json_is_object(res))
+		return nx_fail(err, "data: expected an Order resource object");
+	if (json_object_get(res, "type") != NULL && zalando_kind(res) != 'O')
+		return nx_fail(err, "type: expected \"Order\"");
+	attrs = json_object_get(res, "attributes");
+	if (!json_is_object(attrs))
+		return nx_fail(err, "attributes: missing");
+
+	if (zalando_opt_strdup(attrs, "order_id", "attributes", &o->external_order_id, err) != NX_OK)
+		return NX_FAIL;
+	if (o->external_order_id == NULL)
+	{
+		if (zalando_opt_strdup(res, "id", "", &o->external_order_id, err) != NX_OK)
+			return NX_FAIL;
+	}
+	if (o->external_order_id == NULL || o->external_order_id[0] == '\0')
+		return nx_fail(err, "attributes.order_id: missing");
+	if (zalando_opt_strdup(attrs, "order_number", "attributes", &o->order_number, err) != NX_OK ||
+		zalando_opt_str(attrs, "status", "attributes", &order_status, err) != NX_OK ||
+		zalando_opt_str(attrs, "order_type", "attributes", &order_type, err) != NX_OK ||
+		zalando_opt_str(attrs, "order_lines_price_currency", "attributes", &currency, err) != NX_OK)
+		return NX_FAIL;
+	if (order_status == NULL)
+		return nx_fail(err, "attributes.status: missing");
+	if (currency != NULL && nx_order_set_currency(o, currency, err) != NX_OK)
+		return nx_fail(err, "attributes.order_lines_price_currency: \"%.20s\" is not an ISO 4217 currency code",
+					   currency);
+	if (zalando_opt_time(attrs, "order_date", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
+		zalando_opt_time(attrs, "modified_at", &o->has_updated_at, &o->updated_at, err) != NX_OK)
+		return NX_FAIL;
+	o->fulfillment_method = order_type && strcasecmp(order_type, "ZalandoFulfilled") == 0 ?
+		NX_FBA : NX_FBM;
+
+	if (zalando_relationship(res, "order_items", "", &refs, err) != NX_OK)
+		return NX_FAIL;
+	if (refs == NULL)
+		return nx_fail(err, "relationships.order_items: missing (request include=order_items,order_lines)");
+	json_array_foreach(refs, i, ref)
+	{
+		if (zalando_item(ref, i, idx, o, &lines, &subtotal, err) != NX_OK)
+			goto done;
+	}
+	if (lines.n == 0)
+	{
+		nx_fail(err, "relationships.order_items: the order has no order lines");
+		goto done;
+	}
+
+	/* an order not yet approved is pending whatever its lines say */
+	if (strcmp(order_status, "initial") == 0)
+		o->status = NX_PENDING;
+	else if (strcmp(order_status, "approved") == 0 || strcmp(order_status, "fulfilled") == 0)
+		o->status = nx_status_aggregate(lines.canonical, lines.n);
+	else
+	{
+		o->status = NX_PENDING;
+		nx_order_warn(o, "unknown Zalando order status \"%.100s\"", order_status);
+	}
+	if (lines.unknown != NULL)
+		nx_order_warn(o, "unknown Zalando line status \"%.100s\"", lines.unknown);
+	if ((o->marketplace_status = zalando_raw_status(order_status, &lines)) == NULL)
+	{
+		nx_fail(err, "out of memory");
+		goto done;
+	}
+
+	o->subtotal = subtotal;
+	if (zalando_money(attrs, "shipping_costs", "attributes", o, &o->shipping_total, err) != NX_OK)
+		goto done;
+	o->total_amount = nx_money_add(o->subtotal, o->shipping_total);
+	if (zalando_buyer(attrs, o, err) != NX_OK)
+		goto done;
+	rc = NX_OK;
+done:
+	zalando_lines_free(&lines);
+	return rc;
+}
+
+/* ---------- the entry points ---------- */
+
+/* The single Order of a document, with the document's included indexed. */
+static int
+zalando_document(const json_t *doc, const json_t **order, json_t **idx, NxError *err)
+{
+	*idx = NULL;
+	*order = NULL;
+	if (!json_is_object(doc))
+		return nx_fail(err, "document: expected a JSON:API document ({\"data\": Order, \"included\": [...]})");
+	*order = json_object_get(doc, "data");
+	if (json_is_array(*order))
+		return nx_fail(err, "data: expected one Order resource, not a list (use parse_page)");
+	if (!json_is_object(*order))
+		return nx_fail(err, "data: expected an Order resource (a JSON:API document with include=order_items,order_lines)");
+	return zalando_index(json_object_get(doc, "included"), idx, err);
+}
+
+static int
+zalando_normalize(const json_t *doc, NxOrder *o, NxError *err)
+{
+	const json_t *order = NULL;
+	json_t	   *idx;
+	int			rc;
+
+	if (zalando_document(doc, &order, &idx, err) != NX_OK)
+		return NX_FAIL;
+	rc = zalando_order(order, idx, o, err);
+	json_decref(idx);
+	return rc;
+}
+
+/* A JSON:API error document, or the RateLimitError {message}, as text. */
+static const char *
+zalando_error_text(const json_t *page)
+{
+	const json_t *e = json_array_get(json_object_get(page, "errors"), 0);
+
+	if (nx_json_str(e, "detail"))
+		return nx_json_str(e, "detail");
+	if (nx_json_str(e, "title"))
+		return nx_json_str(e, "title");
+	return nx_json_str(page, "message");
+}
+
+static int
+zalando_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
+{
+	const json_t *data = json_object_get(page, "data");
+	const json_t *next = nx_json_path(page, "links.next");
+	json_t	   *idx;
+	size_t		i;
+	const json_t *res;
+
+	(void) headers;
+	if (!json_is_object(page) || !json_is_array(data))
+	{
+		const char *text = json_is_object(page) ? zalando_error_text(page) : NULL;
+
+		if (text != NULL)
+			return nx_fail(err, "data: missing, the API answered: %.150s", text);
+		return nx_fail(err, "data: expected the Order array of a JSON:API list document");
+	}
+	if (next != NULL && !json_is_null(next) && !json_is_string(next))
+		return nx_fail(err, "links.next: expected a string");
+	if (zalando_index(json_object_get(page, "included"), &idx, err) != NX_OK)
+		return NX_FAIL;
+
+	json_array_foreach(data, i, res)
+	{
+		NxOrder    *o = nx_page_add_order(out, "zalando");
+		NxError		oerr = {{0}};
+
+		if (o == NULL)
+		{
+			json_decref(idx);
+			return nx_fail(err, "out of memory");
+		}
+		if (zalando_order(res, idx, o, &oerr) != NX_OK)
+		{
+			const char *id = nx_json_str(res, "attributes.order_id");
+
+			nx_page_drop_last(out);
+			if (nx_page_add_failed(out, id ? id : nx_json_str(res, "id"), oerr.msg) != NX_OK)
+			{
+				json_decref(idx);
+				return nx_fail(err, "out of memory");
+			}
+		}
+	}
+	json_decref(idx);
+
+	/* an empty page ends the walk even if it links on */
+	if (json_is_string(next) && json_string_length(next) > 0 && json_array_size(data) > 0 &&
+		(out->next_cursor = nx_strdup(json_string_value(next))) == NULL)
+		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+static int
+zalando_classify(const json_t *doc, const char **status, const char **fulfillment,
+				 char **marketplace_status, NxError *err)
+{
+	NxOrder		scratch;
+
+	/* the status lives on the lines: the same walk as normalize */
+	nx_order_init(&scratch, "zalando");
+	if (zalando_normalize(doc, &scratch, err) != NX_OK)
+	{
+		nx_order_free(&scratch);
+		return NX_FAIL;
+	}
+	*status = scratch.status;
+	*fulfillment = scratch.fulfillment_method;
+	*marketplace_status = scratch.marketplace_status;
+	scratch.marketplace_status = NULL;
+	nx_order_free(&scratch);
+	return NX_OK;
+}
+
+const NxAdapter nx_zalando_adapter = {
+	.name = "zalando",
+	.normalize = zalando_normalize,
+	.parse_page = zalando_parse_page,
+	.classify = zalando_classify,
+	.verify_webhook = NULL,
+	.parse_webhook = NULL,
+};

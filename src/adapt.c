@@ -1,0 +1,272 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapt.c
+ *	  Calls into the adapters and copies their results into palloc'd plain
+ *	  C (adapt.h).
+ *
+ * The adapters allocate with malloc and never throw; this file frees all
+ * of their memory before it returns, and nothing here raises an error
+ * between an adapter call and the matching free (palloc's out-of-memory
+ * error aside).  It must not include utils/builtins.h: its json_object()
+ * clashes with jansson's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <stdlib.h>
+
+#include "adapter.h"
+#include "adapt.h"
+
+bool
+nexus_adapt_known(const char *marketplace)
+{
+	return nx_adapter_find(marketplace) != NULL;
+}
+
+bool
+nexus_adapt_has_webhooks(const char *marketplace)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+
+	return a != NULL && a->verify_webhook != NULL;
+}
+
+static char *
+pstr(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+static void
+copy_amount(NexusAmount *dst, NxMoney src)
+{
+	dst->present = src.present;
+	dst->minor = src.minor;
+}
+
+static void
+copy_order(const NxOrder *o, NexusOrder *out)
+{
+	json_t	   *canonical = nx_order_to_json(o);
+	char	   *text = canonical ? json_dumps(canonical, JSON_COMPACT) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->external_order_id = pstr(o->external_order_id);
+	out->order_number = pstr(o->order_number);
+	out->status = o->status;
+	out->marketplace_status = pstr(o->marketplace_status);
+	out->fulfillment_method = o->fulfillment_method;
+	memcpy(out->currency, o->currency, sizeof(out->currency));
+	out->exponent = o->exponent;
+	copy_amount(&out->subtotal, o->subtotal);
+	copy_amount(&out->tax_total, o->tax_total);
+	copy_amount(&out->shipping_total, o->shipping_total);
+	copy_amount(&out->discount_total, o->discount_total);
+	copy_amount(&out->total_amount, o->total_amount);
+	out->has_ordered_at = o->has_ordered_at;
+	out->ordered_at = o->ordered_at;
+	out->has_updated_at = o->has_updated_at;
+	out->updated_at = o->updated_at;
+	out->buyer_email = pstr(o->buyer_email);
+	out->buyer_name = pstr(o->buyer_name);
+	memcpy(out->ship_country, o->ship_country, sizeof(out->ship_country));
+	if (o->shipping_address)
+	{
+		char	   *addr = json_dumps(o->shipping_address, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		out->shipping_address = pstr(addr);
+		free(addr);
+	}
+	out->nitems = (int) o->nitems;
+	out->items = palloc0(sizeof(NexusItem) * Max(o->nitems, 1));
+	for (size_t i = 0; i < o->nitems; i++)
+	{
+		out->items[i].external_item_id = pstr(o->items[i].external_item_id);
+		out->items[i].sku = pstr(o->items[i].sku);
+		out->items[i].title = pstr(o->items[i].title);
+		out->items[i].quantity = o->items[i].quantity;
+		copy_amount(&out->items[i].unit_price, o->items[i].unit_price);
+		copy_amount(&out->items[i].line_total, o->items[i].line_total);
+	}
+	out->canonical = pstr(text);
+	out->warning = pstr(o->warning);
+	free(text);
+	json_decref(canonical);
+}
+
+static json_t *
+load(const char *json, size_t len, char **error)
+{
+	json_error_t jerr;
+	json_t	   *j = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+	if (j == NULL)
+		*error = psprintf("payload is not valid JSON: %s (line %d, column %d)",
+						  jerr.text, jerr.line, jerr.column);
+	return j;
+}
+
+bool
+nexus_adapt_payload(const char *marketplace, const char *json, size_t len,
+					const char *headers_json, int mode, NexusPayload *out, char **error)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+	json_t	   *doc;
+	json_t	   *headers = NULL;
+	NxPage		page;
+	NxOrder		order;
+	NxError		page_err = {{0}};
+	NxError		order_err = {{0}};
+	bool		ok = false;
+
+	memset(out, 0, sizeof(*out));
+	if (a == NULL)
+	{
+		*error = psprintf("unknown marketplace \"%s\"", marketplace);
+		return false;
+	}
+	if (headers_json && (headers = load(headers_json, strlen(headers_json), error)) == NULL)
+	{
+		*error = psprintf("headers: %s", *error);
+		return false;
+	}
+	if ((doc = load(json, len, error)) == NULL)
+	{
+		json_decref(headers);
+		return false;
+	}
+
+	if (mode & NEXUS_PAYLOAD_PAGE)
+	{
+		nx_page_init(&page);
+		if (a->parse_page(doc, headers, &page, &page_err) == NX_OK)
+		{
+			out->is_page = true;
+			out->norders = (int) page.norders;
+			out->orders = palloc0(sizeof(NexusOrder) * Max(page.norders, 1));
+			for (size_t i = 0; i < page.norders; i++)
+				copy_order(&page.orders[i], &out->orders[i]);
+			out->ndetail_ids = (int) page.ndetail_ids;
+			out->detail_ids = palloc0(sizeof(char *) * Max(page.ndetail_ids, 1));
+			for (size_t i = 0; i < page.ndetail_ids; i++)
+				out->detail_ids[i] = pstr(page.detail_ids[i]);
+			out->nfailed = (int) page.nfailed;
+			out->failed = palloc0(sizeof(NexusFailure) * Max(page.nfailed, 1));
+			for (size_t i = 0; i < page.nfailed; i++)
+			{
+				out->failed[i].external_order_id = pstr(page.failed[i].external_order_id);
+				out->failed[i].error = pstr(page.failed[i].error);
+			}
+			out->next_cursor = pstr(page.next_cursor);
+			ok = true;
+		}
+		nx_page_free(&page);
+	}
+	if (!ok && (mode & NEXUS_PAYLOAD_ORDER))
+	{
+		nx_order_init(&order, a->name);
+		if (a->normalize(doc, &order, &order_err) == NX_OK)
+		{
+			out->is_page = false;
+			out->norders = 1;
+			out->orders = palloc0(sizeof(NexusOrder));
+			copy_order(&order, &out->orders[0]);
+			ok = true;
+		}
+		nx_order_free(&order);
+	}
+	json_decref(doc);
+	json_decref(headers);
+
+	if (!ok)
+	{
+		if (mode == NEXUS_PAYLOAD_PAGE)
+			*error = psprintf("not a valid %s list page: %s", marketplace, page_err.msg);
+		else if (mode == NEXUS_PAYLOAD_ORDER)
+			*error = psprintf("not a valid %s order: %s", marketplace, order_err.msg);
+		else
+			*error = psprintf("neither a %s order nor a %s list page (as an order: %s; as a page: %s)",
+							  marketplace, marketplace, order_err.msg, page_err.msg);
+	}
+	return ok;
+}
+
+bool
+nexus_adapt_verify_webhook(const char *marketplace, const char *body, size_t len,
+						   const char *headers_json, const char *secret, const char *url,
+						   NexusKeyLookup lookup, void *ctx, int64 now, char **error)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+	json_t	   *headers;
+	NxWebhookInput in;
+	NxError		err = {{0}};
+	int			rc;
+
+	if (a == NULL || a->verify_webhook == NULL)
+	{
+		*error = psprintf("%s sends no signed HTTP webhooks", marketplace);
+		return false;
+	}
+	if ((headers = load(headers_json, strlen(headers_json), error)) == NULL)
+		return false;
+	memset(&in, 0, sizeof(in));
+	in.body = body;
+	in.body_len = len;
+	in.headers = headers;
+	in.secret = secret;
+	in.url = url;
+	in.public_key = lookup;
+	in.ctx = ctx;
+	in.now = now;
+	rc = a->verify_webhook(&in, &err);
+	json_decref(headers);
+	if (rc != NX_OK)
+		*error = pstrdup(err.msg);
+	return rc == NX_OK;
+}
+
+bool
+nexus_adapt_parse_webhook(const char *marketplace, const char *body, size_t len,
+						  const char *headers_json, NexusWebhook *out, char **error)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+	json_t	   *headers;
+	json_t	   *doc;
+	NxWebhookEvent ev;
+	NxError		err = {{0}};
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if (a == NULL || a->parse_webhook == NULL)
+	{
+		*error = psprintf("%s sends no HTTP webhooks", marketplace);
+		return false;
+	}
+	if ((headers = load(headers_json, strlen(headers_json), error)) == NULL)
+		return false;
+	if ((doc = load(body, len, error)) == NULL)
+	{
+		json_decref(headers);
+		return false;
+	}
+	memset(&ev, 0, sizeof(ev));
+	rc = a->parse_webhook(doc, headers, &ev, &err);
+	if (rc == NX_OK)
+	{
+		char	   *order = ev.order ? json_dumps(ev.order, JSON_COMPACT) : NULL;
+
+		out->event_id = pstr(ev.event_id);
+		out->topic = pstr(ev.topic);
+		out->order_id = pstr(ev.order_id);
+		out->order_json = pstr(order);
+		free(order);
+	}
+	else
+		*error = pstrdup(err.msg);
+	nx_webhook_event_free(&ev);
+	json_decref(doc);
+	json_decref(headers);
+	return rc == NX_OK;
+}

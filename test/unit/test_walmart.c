@@ -1,0 +1,647 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_walmart.c
+ *	  The Walmart Orders v3 adapter against fixtures/walmart: every PO to
+ *	  its canonical record, the pages and the Canada file, line status
+ *	  aggregation and refunds, exact money, nulls, bad input, and the
+ *	  HMAC-signed ORDER_UPDATES notification.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+
+#include "unit.h"
+
+#define WM_SECRET "wm_fixture_client_secret_3b9f1d7e5a2c4b6d8f0e1a3c5b7d9f2e"
+
+static json_t *
+walmart_doc(const char *text)
+{
+	json_error_t jerr;
+	json_t	   *j = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+	if (j == NULL)
+		nx_test_fail(__FILE__, __LINE__, "bad test JSON: %s", jerr.text);
+	return j;
+}
+
+/*
+ * A one-line PO with the given line fields spliced in (charges, statuses,
+ * quantity, refund), so each test states only what it is about.
+ */
+static char *
+walmart_po(const char *top, const char *line)
+{
+	return nx_sprintf(
+		"{\"purchaseOrderId\": \"P-1\", \"customerOrderId\": \"C-1\", \"orderDate\": 1741543200000%s%s,"
+		" \"orderLines\": {\"orderLine\": [{\"lineNumber\": \"1\","
+		"  \"item\": {\"productName\": \"Thing\", \"sku\": \"SKU-1\"}%s%s}]}}",
+		*top ? ", " : "", top, *line ? ", " : "", line);
+}
+
+#define WM_CHARGE(amount) \
+	"\"charges\": {\"charge\": [{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": " amount "}}]}"
+#define WM_QTY(q) "\"orderLineQuantity\": {\"unitOfMeasurement\": \"EACH\", \"amount\": " q "}"
+#define WM_STATUS(s) "\"orderLineStatuses\": {\"orderLineStatus\": [{\"status\": \"" s "\"}]}"
+
+/* normalize text; the canonical JSON or NULL (test failed) */
+static json_t *
+walmart_canonical(char *text)
+{
+	json_t	   *doc = walmart_doc(text);
+	json_t	   *c = doc ? nx_normalize_json(&nx_walmart_adapter, doc) : NULL;
+
+	json_decref(doc);
+	free(text);
+	return c;
+}
+
+static void
+walmart_expect_fail(const char *file, int line, char *text, const char *needle)
+{
+	json_t	   *doc = walmart_doc(text);
+	NxOrder		o;
+	NxError		err = {{0}};
+
+	if (doc != NULL)
+	{
+		nx_order_init(&o, "walmart");
+		if (nx_walmart_adapter.normalize(doc, &o, &err) != NX_FAIL)
+			nx_test_fail(file, line, "normalize accepted %s", text);
+		else if (strstr(err.msg, needle) == NULL)
+			nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, needle);
+		nx_order_free(&o);
+		json_decref(doc);
+	}
+	free(text);
+}
+#define WALMART_FAILS(text, needle) walmart_expect_fail(__FILE__, __LINE__, (text), (needle))
+
+NX_TEST(walmart_every_fixture_order_is_canonical)
+{
+	const char *files[] = {"walmart/orders_page1.json", "walmart/orders_page2.json",
+	"walmart/orders_ca_market.json"};
+	json_t	   *want = nx_fixture_json("walmart/expected_canonical.json");
+	json_t	   *got = json_array();
+
+	for (size_t f = 0; f < 3; f++)
+	{
+		json_t	   *page = nx_fixture_json(files[f]);
+		size_t		i;
+		const json_t *order;
+
+		json_array_foreach(nx_json_path(page, "list.elements.order"), i, order)
+		{
+			json_t	   *c = nx_normalize_json(&nx_walmart_adapter, order);
+
+			if (c)
+				json_array_append_new(got, c);
+		}
+		json_decref(page);
+	}
+	CHECK_INT(json_array_size(got), 6);
+	CHECK_CANONICAL(got, want);
+	json_decref(got);
+	json_decref(want);
+}
+
+NX_TEST(walmart_pages_and_next_cursor)
+{
+	json_t	   *p1 = nx_fixture_json("walmart/orders_page1.json");
+	json_t	   *p2 = nx_fixture_json("walmart/orders_page2.json");
+	json_t	   *ca = nx_fixture_json("walmart/orders_ca_market.json");
+	json_t	   *want = nx_fixture_json("walmart/expected_canonical.json");
+	json_t	   *got = json_array();
+	json_t	   *pages[] = {p1, p2, ca};
+	NxPage		page;
+	NxError		err = {{0}};
+
+	for (size_t p = 0; p < 3; p++)
+	{
+		nx_page_init(&page);
+		CHECK(nx_walmart_adapter.parse_page(pages[p], NULL, &page, &err) == NX_OK);
+		CHECK_INT(page.norders, p == 0 ? 3 : p == 1 ? 2 : 1);
+		CHECK_INT(page.nfailed, 0);
+		if (p == 0)
+			CHECK_STR(page.next_cursor, nx_json_str(p1, "list.meta.nextCursor"));
+		else
+			CHECK(page.next_cursor == NULL);
+		for (size_t i = 0; i < page.norders; i++)
+			json_array_append_new(got, nx_order_to_json(&page.orders[i]));
+		nx_page_free(&page);
+	}
+	CHECK_CANONICAL(got, want);
+	json_decref(got);
+	json_decref(want);
+	json_decref(p1);
+	json_decref(p2);
+	json_decref(ca);
+}
+
+NX_TEST(walmart_page_shapes)
+{
+	const char *bad[] = {"[]", "{}", "{\"list\": []}", "{\"elements\": {\"order\": []}}"};
+	json_t	   *doc;
+	NxPage		page;
+	NxError		err = {{0}};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		doc = walmart_doc(bad[i]);
+		nx_page_init(&page);
+		CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
+		CHECK(strstr(err.msg, "list") != NULL);
+		nx_page_free(&page);
+		json_decref(doc);
+	}
+	doc = walmart_doc("{\"list\": {\"meta\": {\"nextCursor\": null}, \"elements\": {\"order\": {}}}}");
+	nx_page_init(&page);
+	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "list.elements.order") != NULL);
+	nx_page_free(&page);
+	json_decref(doc);
+
+	doc = walmart_doc("{\"list\": {\"meta\": {\"nextCursor\": 3}, \"elements\": {\"order\": []}}}");
+	nx_page_init(&page);
+	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "nextCursor") != NULL);
+	nx_page_free(&page);
+	json_decref(doc);
+
+	/* an empty result: no elements, no cursor */
+	doc = walmart_doc("{\"list\": {\"meta\": {\"totalCount\": 0, \"nextCursor\": null}, \"elements\": {}}}");
+	nx_page_init(&page);
+	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_OK);
+	CHECK_INT(page.norders, 0);
+	CHECK(page.next_cursor == NULL);
+	nx_page_free(&page);
+	json_decref(doc);
+}
+
+NX_TEST(walmart_page_keeps_going_past_a_bad_order)
+{
+	char	   *good = walmart_po("", WM_QTY("\"1\"") ", " WM_CHARGE("5") ", " WM_STATUS("Created"));
+	char	   *text = nx_sprintf(
+		"{\"list\": {\"meta\": {\"nextCursor\": \"?next=1\"}, \"elements\": {\"order\": ["
+		"%s, {\"purchaseOrderId\": \"P-BAD\", \"orderDate\": \"then\"}, {\"orderLines\": 1}]}}}", good);
+	json_t	   *doc = walmart_doc(text);
+	NxPage		page;
+	NxError		err = {{0}};
+
+	nx_page_init(&page);
+	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_OK);
+	CHECK_INT(page.norders, 1);
+	CHECK_INT(page.nfailed, 2);
+	CHECK_STR(page.next_cursor, "?next=1");
+	if (page.nfailed == 2)
+	{
+		CHECK_STR(page.failed[0].external_order_id, "P-BAD");
+		CHECK(strstr(page.failed[0].error, "orderDate") != NULL);
+		CHECK(page.failed[1].external_order_id == NULL);
+		CHECK(strstr(page.failed[1].error, "purchaseOrderId") != NULL);
+	}
+	nx_page_free(&page);
+	json_decref(doc);
+	free(text);
+	free(good);
+}
+
+/* classify a PO given its line fields; checks status and raw string */
+static void
+walmart_check_classify(const char *file, int line, char *text, const char *want_status,
+					   const char *want_raw, const char *want_fulfillment)
+{
+	json_t	   *doc = walmart_doc(text);
+	const char *status = NULL;
+	const char *fulfillment = NULL;
+	char	   *raw = NULL;
+	NxError		err = {{0}};
+
+	if (nx_walmart_adapter.classify(doc, &status, &fulfillment, &raw, &err) != NX_OK)
+		nx_test_fail(file, line, "classify failed: %s", err.msg);
+	else
+	{
+		if (strcmp(status, want_status) != 0 || strcmp(raw, want_raw) != 0 ||
+			strcmp(fulfillment, want_fulfillment) != 0)
+			nx_test_fail(file, line, "got %s/%s/%s, want %s/%s/%s", status, raw, fulfillment,
+						 want_status, want_raw, want_fulfillment);
+	}
+	free(raw);
+	json_decref(doc);
+	free(text);
+}
+#define WALMART_CLASSIFY(text, status, raw, ful) \
+	walmart_check_classify(__FILE__, __LINE__, (text), (status), (raw), (ful))
+
+NX_TEST(walmart_classify_every_line_status)
+{
+	WALMART_CLASSIFY(walmart_po("", WM_STATUS("Created")), NX_CONFIRMED, "Created", NX_FBM);
+	WALMART_CLASSIFY(walmart_po("", WM_STATUS("Acknowledged")), NX_PROCESSING, "Acknowledged", NX_FBM);
+	WALMART_CLASSIFY(walmart_po("", WM_STATUS("Shipped")), NX_SHIPPED, "Shipped", NX_FBM);
+	WALMART_CLASSIFY(walmart_po("", WM_STATUS("Delivered")), NX_DELIVERED, "Delivered", NX_FBM);
+	WALMART_CLASSIFY(walmart_po("", WM_STATUS("Cancelled")), NX_CANCELLED, "Cancelled", NX_FBM);
+	WALMART_CLASSIFY(walmart_po("", WM_STATUS("Teleported")), NX_PENDING, "Teleported", NX_FBM);
+	/* Walmart Fulfillment Services */
+	WALMART_CLASSIFY(walmart_po("\"shipNode\": {\"type\": \"WFSFulfilled\"}", WM_STATUS("Shipped")),
+					 NX_SHIPPED, "Shipped", NX_FBA);
+	WALMART_CLASSIFY(walmart_po("\"shipNode\": {\"type\": \"SellerFulfilled\"}", WM_STATUS("Shipped")),
+					 NX_SHIPPED, "Shipped", NX_FBM);
+	/* one line split by quantity: 2 shipped, 1 cancelled */
+	WALMART_CLASSIFY(walmart_po("", "\"orderLineStatuses\": {\"orderLineStatus\": ["
+								"{\"status\": \"Shipped\"}, {\"status\": \"Cancelled\"}]}"),
+					 NX_SHIPPED, "Shipped,Cancelled", NX_FBM);
+	/* the fixture's refunded PO */
+	{
+		json_t	   *page = nx_fixture_json("walmart/orders_page2.json");
+		char	   *text = json_dumps(json_array_get(nx_json_path(page, "list.elements.order"), 0), 0);
+
+		WALMART_CLASSIFY(text, NX_REFUNDED, "Shipped", NX_FBM);
+		json_decref(page);
+	}
+}
+
+NX_TEST(walmart_refunds_and_aggregation)
+{
+	const char *refund_full =
+		"\"refund\": {\"refundCharges\": {\"refundCharge\": [{\"refundReason\": \"x\", \"charge\": "
+		"{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": -10.0}}}]}}";
+	const char *refund_part =
+		"\"refund\": {\"refundCharges\": {\"refundCharge\": [{\"charge\": "
+		"{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": -9.99}}}]}}";
+	char	   *line;
+
+	line = nx_sprintf("%s, %s, %s", WM_CHARGE("10"), WM_STATUS("Delivered"), refund_full);
+	WALMART_CLASSIFY(walmart_po("", line), NX_REFUNDED, "Delivered", NX_FBM);
+	free(line);
+	/* a partial refund leaves the line as it was */
+	line = nx_sprintf("%s, %s, %s", WM_CHARGE("10"), WM_STATUS("Delivered"), refund_part);
+	WALMART_CLASSIFY(walmart_po("", line), NX_DELIVERED, "Delivered", NX_FBM);
+	free(line);
+	/* a cancelled line that was paid back stays cancelled */
+	line = nx_sprintf("%s, %s, %s", WM_CHARGE("10"), WM_STATUS("Cancelled"), refund_full);
+	WALMART_CLASSIFY(walmart_po("", line), NX_CANCELLED, "Cancelled", NX_FBM);
+	free(line);
+
+	/* two lines: shipped and still open is processing; delivered + shipped is shipped */
+	WALMART_CLASSIFY(nx_strdup(
+		"{\"purchaseOrderId\": \"P-2\", \"orderLines\": {\"orderLine\": ["
+		"{\"lineNumber\": \"1\", " WM_STATUS("Shipped") "},"
+		"{\"lineNumber\": \"2\", " WM_STATUS("Created") "}]}}"),
+					 NX_PROCESSING, "Shipped,Created", NX_FBM);
+	WALMART_CLASSIFY(nx_strdup(
+		"{\"purchaseOrderId\": \"P-3\", \"orderLines\": {\"orderLine\": ["
+		"{\"lineNumber\": \"1\", " WM_STATUS("Delivered") "},"
+		"{\"lineNumber\": \"2\", " WM_STATUS("Shipped") "},"
+		"{\"lineNumber\": \"3\", " WM_STATUS("Delivered") "}]}}"),
+					 NX_SHIPPED, "Delivered,Shipped", NX_FBM);
+}
+
+NX_TEST(walmart_unknown_status_warns_with_the_raw_value)
+{
+	json_t	   *c;
+	json_t	   *doc = walmart_doc("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
+								  "{\"lineNumber\": \"1\", \"orderLineQuantity\": {\"amount\": \"1\"}, "
+								  WM_STATUS("Teleported") "}]}}");
+	NxOrder		o;
+	NxError		err = {{0}};
+
+	nx_order_init(&o, "walmart");
+	CHECK(nx_walmart_adapter.normalize(doc, &o, &err) == NX_OK);
+	CHECK_STR(o.status, NX_PENDING);
+	CHECK_STR(o.marketplace_status, "Teleported");
+	CHECK(o.warning != NULL && strstr(o.warning, "\"Teleported\"") != NULL);
+	nx_order_free(&o);
+	json_decref(doc);
+
+	/* a known status: no warning */
+	c = walmart_canonical(walmart_po("", WM_QTY("\"1\"") ", " WM_STATUS("Created")));
+	CHECK(c != NULL);
+	json_decref(c);
+	doc = walmart_doc("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
+					  "{\"lineNumber\": \"1\", \"orderLineQuantity\": {\"amount\": \"1\"}, "
+					  WM_STATUS("Created") "}]}}");
+	nx_order_init(&o, "walmart");
+	CHECK(nx_walmart_adapter.normalize(doc, &o, &err) == NX_OK);
+	CHECK(o.warning == NULL);
+	nx_order_free(&o);
+	json_decref(doc);
+}
+
+NX_TEST(walmart_money_is_exact)
+{
+	json_t	   *page = nx_fixture_json("walmart/orders_page2.json");
+	json_t	   *c = nx_normalize_json(&nx_walmart_adapter,
+									  json_array_get(nx_json_path(page, "list.elements.order"), 1));
+	json_t	   *it;
+
+	/* 5 000 straws at 0.05: 250.0 as a JSON number */
+	CHECK(c != NULL);
+	it = json_array_get(json_object_get(c, "items"), 0);
+	CHECK_INT(json_integer_value(json_object_get(it, "quantity")), 5000);
+	CHECK_STR(nx_json_str(it, "unit_price"), "0.05");
+	CHECK_STR(nx_json_str(it, "line_total"), "250.00");
+	CHECK_STR(nx_json_str(c, "total_amount"), "342.80");
+	json_decref(c);
+	json_decref(page);
+
+	/* amounts that are not exact in binary, numbers and strings alike */
+	c = walmart_canonical(walmart_po("", WM_QTY("\"3\"") ", " WM_STATUS("Created") ", "
+									 "\"charges\": {\"charge\": ["
+									 "{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": 0.1},"
+									 " \"tax\": {\"taxAmount\": {\"currency\": \"USD\", \"amount\": 0.005}}},"
+									 "{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": \"0.2\"}},"
+									 "{\"chargeType\": \"SHIPPING\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": 2.675}},"
+									 "{\"chargeType\": \"FEE\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": 1.0}}]}"));
+	CHECK(c != NULL);
+	if (c)
+	{
+		it = json_array_get(json_object_get(c, "items"), 0);
+		CHECK_STR(nx_json_str(it, "line_total"), "0.30");
+		CHECK_STR(nx_json_str(it, "unit_price"), "0.10");
+		CHECK_STR(nx_json_str(c, "tax_total"), "0.01");
+		CHECK_STR(nx_json_str(c, "shipping_total"), "2.68");
+		CHECK_STR(nx_json_str(c, "total_amount"), "2.99");
+		CHECK(json_is_null(json_object_get(c, "discount_total")));
+	}
+	json_decref(c);
+}
+
+NX_TEST(walmart_missing_optional_fields_are_null)
+{
+	json_t	   *c = walmart_canonical(nx_strdup(
+		"{\"purchaseOrderId\": \"P-5\", \"orderLines\": {\"orderLine\": ["
+		"{\"lineNumber\": 7, \"orderLineQuantity\": {\"amount\": 2}, " WM_STATUS("Created") "}]}}"));
+	const char *nulls[] = {"order_number", "currency", "subtotal", "tax_total", "shipping_total",
+	"discount_total", "total_amount", "ordered_at", "updated_at", "buyer_email", "buyer_name",
+	"ship_country"};
+
+	CHECK(c != NULL);
+	if (c)
+	{
+		json_t	   *it = json_array_get(json_object_get(c, "items"), 0);
+
+		for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+			if (!json_is_null(json_object_get(c, nulls[i])))
+				nx_test_fail(__FILE__, __LINE__, "%s is not null", nulls[i]);
+		CHECK_STR(nx_json_str(it, "external_item_id"), "P-5-7");
+		CHECK(json_is_null(json_object_get(it, "sku")));
+		CHECK(json_is_null(json_object_get(it, "title")));
+		CHECK(json_is_null(json_object_get(it, "line_total")));
+		CHECK_INT(json_integer_value(json_object_get(it, "quantity")), 2);
+	}
+	json_decref(c);
+}
+
+NX_TEST(walmart_non_ascii_and_countries)
+{
+	json_t	   *page = nx_fixture_json("walmart/orders_page1.json");
+	json_t	   *ca = nx_fixture_json("walmart/orders_ca_market.json");
+	NxOrder		o;
+	NxError		err = {{0}};
+	json_t	   *c;
+
+	nx_order_init(&o, "walmart");
+	CHECK(nx_walmart_adapter.normalize(json_array_get(nx_json_path(page, "list.elements.order"), 0),
+									   &o, &err) == NX_OK);
+	CHECK_STR(o.buyer_name, "Ren\xc3\xa9" "e Dubois");
+	CHECK_STR(o.ship_country, "US");
+	CHECK_STR(nx_json_str(o.shipping_address, "city"), "Sparks");
+	nx_order_free(&o);
+
+	nx_order_init(&o, "walmart");
+	CHECK(nx_walmart_adapter.normalize(json_array_get(nx_json_path(ca, "list.elements.order"), 0),
+									   &o, &err) == NX_OK);
+	CHECK_STR(o.buyer_name, "\xc3\x89tienne Tremblay");
+	CHECK_STR(o.ship_country, "CA");
+	CHECK_STR(o.currency, "CAD");
+	nx_order_free(&o);
+
+	/* an unknown country is a warning and a null, not a failure */
+	c = walmart_canonical(walmart_po("\"shippingInfo\": {\"postalAddress\": {\"country\": \"ZZZ\"}}",
+									 WM_QTY("\"1\"") ", " WM_STATUS("Created")));
+	CHECK(c != NULL && json_is_null(json_object_get(c, "ship_country")));
+	json_decref(c);
+	json_decref(ca);
+	json_decref(page);
+}
+
+NX_TEST(walmart_huge_quantities)
+{
+	json_t	   *c = walmart_canonical(walmart_po("", WM_QTY("\"2147483647\"") ", " WM_CHARGE("999999999999.99")
+												 ", " WM_STATUS("Created")));
+
+	CHECK(c != NULL);
+	if (c)
+	{
+		json_t	   *it = json_array_get(json_object_get(c, "items"), 0);
+
+		CHECK_INT(json_integer_value(json_object_get(it, "quantity")), 2147483647);
+		CHECK_STR(nx_json_str(it, "unit_price"), "465.66");
+	}
+	json_decref(c);
+	WALMART_FAILS(walmart_po("", WM_QTY("\"2147483648\"") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].orderLineQuantity.amount");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"99999999999999999999\"") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].orderLineQuantity.amount");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"-1\"") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].orderLineQuantity.amount");
+}
+
+NX_TEST(walmart_malformed_input_names_the_field)
+{
+	NxOrder		o;
+	NxError		err = {{0}};
+
+	nx_order_init(&o, "walmart");
+	CHECK(nx_walmart_adapter.normalize(json_null(), &o, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "purchase order") != NULL);
+	nx_order_free(&o);
+
+	WALMART_FAILS(nx_strdup("[]"), "purchase order");
+	WALMART_FAILS(nx_strdup("{\"orderLines\": {\"orderLine\": []}}"), "purchaseOrderId");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": 108828362790115}"), "purchaseOrderId");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\"}"), "orderLines.orderLine");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\", \"orderLines\": {\"orderLine\": {}}}"),
+				  "orderLines.orderLine");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\", \"orderLines\": {\"orderLine\": [3]}}"),
+				  "orderLines.orderLine[0]");
+	WALMART_FAILS(walmart_po("\"customerOrderId\": 5", WM_STATUS("Created")), "customerOrderId");
+	WALMART_FAILS(walmart_po("\"customerEmailId\": true", WM_STATUS("Created")), "customerEmailId");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\", \"orderDate\": \"yesterday\"}"), "orderDate");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\", \"orderDate\": 1741543200000.5}"), "orderDate");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\", \"orderDate\": -1}"), "orderDate");
+	WALMART_FAILS(nx_strdup("{\"purchaseOrderId\": \"P-1\", \"orderDate\": 9223372036854775807}"),
+				  "orderDate");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"2.5\"") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].orderLineQuantity.amount");
+	WALMART_FAILS(walmart_po("", WM_QTY("true") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].orderLineQuantity.amount");
+	WALMART_FAILS(walmart_po("", WM_STATUS("Created")), "orderLines.orderLine[0].orderLineQuantity");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", " WM_CHARGE("\"abc\"") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].charges.charge[0].chargeAmount.amount");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", " WM_CHARGE("{}") ", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].charges.charge[0].chargeAmount.amount");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"charges\": {\"charge\": [{\"chargeType\": \"PRODUCT\"}]}, "
+							 WM_STATUS("Created")),
+				  "orderLines.orderLine[0].charges.charge[0].chargeAmount");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"charges\": {\"charge\": {}}, " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].charges.charge");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"charges\": {\"charge\": ["
+							 "{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": 1}},"
+							 "{\"chargeType\": \"SHIPPING\", \"chargeAmount\": {\"currency\": \"CAD\", \"amount\": 1}}]}, "
+							 WM_STATUS("Created")),
+				  "orderLines.orderLine[0].charges.charge[1].chargeAmount.currency");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"charges\": {\"charge\": ["
+							 "{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"usd\", \"amount\": 1}}]}, "
+							 WM_STATUS("Created")),
+				  "currency");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"")), "orderLines.orderLine[0].orderLineStatuses");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"orderLineStatuses\": {\"orderLineStatus\": [{}]}"),
+				  "orderLines.orderLine[0].orderLineStatuses.orderLineStatus[0].status");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"orderLineStatuses\": {\"orderLineStatus\": [{\"status\": 4}]}"),
+				  "orderLines.orderLine[0].orderLineStatuses.orderLineStatus[0].status");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"statusDate\": \"2025-13-01T00:00:00Z\", " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].statusDate");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", \"item\": {\"sku\": 12}, " WM_STATUS("Created")),
+				  "orderLines.orderLine[0].item.sku");
+	WALMART_FAILS(walmart_po("\"shippingInfo\": {\"postalAddress\": \"Reno\"}", WM_STATUS("Created")),
+				  "shippingInfo.postalAddress");
+	WALMART_FAILS(walmart_po("", WM_QTY("\"1\"") ", " WM_STATUS("Created") ", \"refund\": "
+							 "{\"refundCharges\": {\"refundCharge\": [{\"charge\": {\"chargeType\": \"PRODUCT\","
+							 " \"chargeAmount\": {\"currency\": \"USD\", \"amount\": \"-x\"}}}]}}"),
+				  "orderLines.orderLine[0].refund.refundCharges.refundCharge[0].charge.chargeAmount.amount");
+}
+
+NX_TEST(walmart_get_order_response_is_unwrapped)
+{
+	json_t	   *page = nx_fixture_json("walmart/orders_page1.json");
+	json_t	   *wrapped = json_pack("{s:O}", "order",
+									json_array_get(nx_json_path(page, "list.elements.order"), 1));
+	json_t	   *c = nx_normalize_json(&nx_walmart_adapter, wrapped);
+
+	CHECK(c != NULL);
+	CHECK_STR(nx_json_str(c, "external_order_id"), "108828362790222");
+	json_decref(c);
+	json_decref(wrapped);
+	json_decref(page);
+}
+
+/* verify a webhook with the fixture headers, one of them replaced */
+static int
+walmart_verify(const char *body, size_t len, const char *signature, const char *secret,
+			   NxError *err)
+{
+	json_t	   *headers = nx_fixture_headers("walmart/webhook_order_updates.headers");
+	NxWebhookInput in;
+	int			rc;
+
+	if (signature)
+		json_object_set_new(headers, "x-walmart-signature", json_string(signature));
+	else
+		json_object_del(headers, "x-walmart-signature");
+	memset(&in, 0, sizeof(in));
+	in.body = body;
+	in.body_len = len;
+	in.headers = headers;
+	in.secret = secret;
+	rc = nx_walmart_adapter.verify_webhook(&in, err);
+	json_decref(headers);
+	return rc;
+}
+
+NX_TEST(walmart_webhook_signature)
+{
+	size_t		len = 0;
+	char	   *body = nx_fixture_bytes("walmart/webhook_order_updates.json", &len);
+	json_t	   *headers = nx_fixture_headers("walmart/webhook_order_updates.headers");
+	json_t	   *want = nx_fixture_json("walmart/expected_webhook.json");
+	const char *b64 = nx_json_str(want, "expected_signature_base64");
+	const char *hex = nx_json_str(want, "expected_signature_hex");
+	NxError		err = {{0}};
+	char		flipped[80];
+
+	CHECK(body != NULL && b64 != NULL && hex != NULL);
+	if (body == NULL || b64 == NULL || hex == NULL)
+		goto out;
+	/* the header as delivered */
+	CHECK_STR(nx_header(headers, "x-walmart-signature"), b64);
+	CHECK(walmart_verify(body, len, b64, WM_SECRET, &err) == NX_OK);
+	/* the encoding is undocumented: hex is accepted too */
+	CHECK(walmart_verify(body, len, hex, WM_SECRET, &err) == NX_OK);
+
+	/* one body byte changed */
+	body[len / 2] ^= 1;
+	CHECK(walmart_verify(body, len, b64, WM_SECRET, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "does not match") != NULL);
+	body[len / 2] ^= 1;
+	/* a body cut short */
+	CHECK(walmart_verify(body, len - 1, b64, WM_SECRET, &err) == NX_FAIL);
+	/* one signature character changed */
+	snprintf(flipped, sizeof(flipped), "%s", b64);
+	flipped[0] = flipped[0] == 'A' ? 'B' : 'A';
+	CHECK(walmart_verify(body, len, flipped, WM_SECRET, &err) == NX_FAIL);
+	snprintf(flipped, sizeof(flipped), "%s", hex);
+	flipped[63] = flipped[63] == '0' ? '1' : '0';
+	CHECK(walmart_verify(body, len, flipped, WM_SECRET, &err) == NX_FAIL);
+	/* wrong secret, no secret */
+	CHECK(walmart_verify(body, len, b64, WM_SECRET "x", &err) == NX_FAIL);
+	CHECK(walmart_verify(body, len, b64, NULL, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "secret") != NULL);
+	CHECK(walmart_verify(body, len, b64, "", &err) == NX_FAIL);
+	/* missing or malformed header */
+	CHECK(walmart_verify(body, len, NULL, WM_SECRET, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "x-walmart-signature") != NULL);
+	CHECK(walmart_verify(body, len, "", WM_SECRET, &err) == NX_FAIL);
+	CHECK(walmart_verify(body, len, "not base64!", WM_SECRET, &err) == NX_FAIL);
+	CHECK(walmart_verify(body, len, "c2hvcnQ=", WM_SECRET, &err) == NX_FAIL);
+	/* an empty body is signed like any other */
+	CHECK(walmart_verify(NULL, 0, b64, WM_SECRET, &err) == NX_FAIL);
+out:
+	json_decref(want);
+	json_decref(headers);
+	free(body);
+}
+
+NX_TEST(walmart_webhook_event)
+{
+	json_t	   *body = nx_fixture_json("walmart/webhook_order_updates.json");
+	json_t	   *want = nx_fixture_json("walmart/expected_webhook.json");
+	json_t	   *page = nx_fixture_json("walmart/orders_page1.json");
+	json_t	   *full;
+	NxWebhookEvent ev;
+	NxError		err = {{0}};
+
+	memset(&ev, 0, sizeof(ev));
+	CHECK(nx_walmart_adapter.parse_webhook(body, NULL, &ev, &err) == NX_OK);
+	CHECK_STR(ev.event_id, nx_json_str(want, "dedupe_key"));
+	CHECK_STR(ev.order_id, nx_json_str(want, "external_id"));
+	CHECK_STR(ev.topic, "ORDER_UPDATES/PO_CREATED");
+	/* a PO summary without charges is no order: re-fetch it */
+	CHECK(ev.order == NULL);
+	nx_webhook_event_free(&ev);
+
+	/* a payload that carries a full PO hands it on */
+	full = json_deep_copy(body);
+	json_object_set(json_object_get(full, "payload"), "order",
+					json_array_get(nx_json_path(page, "list.elements.order"), 1));
+	memset(&ev, 0, sizeof(ev));
+	CHECK(nx_walmart_adapter.parse_webhook(full, NULL, &ev, &err) == NX_OK);
+	CHECK(json_is_object(ev.order));
+	CHECK_STR(nx_json_str(ev.order, "purchaseOrderId"), "108828362790222");
+	nx_webhook_event_free(&ev);
+	json_decref(full);
+
+	/* no event id: nothing to drop replays by */
+	json_object_del(json_object_get(body, "source"), "eventId");
+	memset(&ev, 0, sizeof(ev));
+	CHECK(nx_walmart_adapter.parse_webhook(body, NULL, &ev, &err) == NX_FAIL);
+	CHECK(strstr(err.msg, "source.eventId") != NULL);
+	nx_webhook_event_free(&ev);
+	memset(&ev, 0, sizeof(ev));
+	CHECK(nx_walmart_adapter.parse_webhook(json_null(), NULL, &ev, &err) == NX_FAIL);
+	nx_webhook_event_free(&ev);
+
+	json_decref(page);
+	json_decref(want);
+	json_decref(body);
+}
