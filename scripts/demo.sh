@@ -52,6 +52,28 @@ psql_at "$pg" "$port" postgres -At -c "SELECT 1 FROM pg_database WHERE datname =
   psql_at "$pg" "$port" postgres -c "CREATE DATABASE nexus"
 psql_at "$pg" "$port" nexus -f "$here/scripts/demo.sql" > "$data/demo.out"
 
+# Orders: the Shopify fixture pages ingested into the demo connection, the
+# way the sync engine will.  Safe to repeat: the second time nothing changes.
+fixtures=${NEXUS_FIXTURES:-$here/../shared/fixtures}
+orders_summary="  (no fixtures found at $fixtures: no demo orders)"
+if [ -f "$fixtures/shopify/orders_page1.json" ]; then
+  cp "$fixtures/shopify/orders_page1.json" "$fixtures/shopify/orders_page2.json" "$data/"
+  chmod 644 "$data"/orders_page*.json
+  orders_summary=$(psql_at "$pg" "$port" nexus -At -F ' ' <<SQL
+\set p1 \`cat $data/orders_page1.json\`
+\set p2 \`cat $data/orders_page2.json\`
+SELECT set_config('request.jwt.claims', json_build_object('sub', '33333333-3333-4333-8333-333333333333',
+         'app_metadata', json_build_object('tenant_id', (SELECT tenant_id FROM nexus.tenants WHERE slug = 'demo')))::text,
+         false) IS NULL AS as_mia \g /dev/null
+SET ROLE authenticated;
+SELECT '  ingest page 1: ' || nexus.ingest_orders(c.id, :'p1')::text FROM nexus.marketplace_connections c WHERE account_name = 'Demo Shopify';
+SELECT '  ingest page 2: ' || nexus.ingest_orders(c.id, :'p2')::text FROM nexus.marketplace_connections c WHERE account_name = 'Demo Shopify';
+SELECT '  ' || rpad(status, 10) || count(*) || ' order(s), ' || sum(total_amount) || ' ' || min(currency)
+  FROM nexus.orders GROUP BY status ORDER BY status;
+SQL
+)
+fi
+
 key=$(sed -n 's/^api_key=//p' "$data/demo.out")
 cat <<EOF2
 
@@ -63,6 +85,9 @@ $(sed -n 's/^member=//p' "$data/demo.out" | sed 's/^/  /')
   connection: $(sed -n 's/^connection=//p' "$data/demo.out")
   API key (shown once, replaced on every run): $key
 
+Orders (Shopify fixture pages, ingested as Mia the manager):
+$orders_summary
+
 Connect:
   runuser -u postgres -- psql -h $pg -p $port nexus
 
@@ -72,6 +97,7 @@ Try, as PostgREST would run a request of the owner:
   SELECT set_config('request.jwt.claims', '{"sub": "11111111-1111-4111-8111-111111111111", "app_metadata": {"tenant_id": "$(sed -n 's/^tenant=//p' "$data/demo.out")"}}', true);
   SELECT nexus.tenant_id(), nexus.tenant_role(), nexus.has_scope('connections:write');
   SELECT marketplace, account_name, status FROM nexus.marketplace_connections;
+  SELECT order_number, status, total_amount, currency FROM nexus.orders ORDER BY ordered_at DESC;
   COMMIT;
 
 ...and a request carrying the API key (PostgREST runs it as anon):
