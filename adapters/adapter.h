@@ -95,9 +95,20 @@ extern int	nx_money_from_json(const json_t *value, int exponent, NxMoney *out, N
 extern int	nx_money_from_minor(int64_t minor, int src_exponent, int exponent, NxMoney *out,
 								NxError *err, const char *field);
 
-/* a + b, absent + x = x, absent + absent = absent. */
+/*
+ * a + b, absent + x = x, absent + absent = absent.  Sums saturate just
+ * past NX_MONEY_MAX_MINOR rather than wrap around.
+ */
 extern NxMoney nx_money_add(NxMoney a, NxMoney b);
 extern NxMoney nx_money_sub(NxMoney a, NxMoney b);
+
+/*
+ * *acc += v, failing with "<field>: the sum is too large" (and *acc left
+ * as it was) once the sum is past NX_MONEY_MAX_MINOR.  Checking every
+ * step matters: a saturated sum that later lines bring back into range
+ * would be accepted, and wrong.
+ */
+extern int	nx_money_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err);
 
 /* Divide by quantity, rounding half away from zero (unit price from line total). */
 extern NxMoney nx_money_div(NxMoney a, int64_t quantity);
@@ -149,6 +160,20 @@ extern const char *nx_country_alpha2(const char *code);
 
 /* The canonical spelling of a status name, or NULL if it is not one. */
 extern const char *nx_status_canonical(const char *name);
+
+/* One raw marketplace status and the canonical status it means. */
+typedef struct NxStatusMap
+{
+	const char *raw;
+	const char *status;
+} NxStatusMap;
+
+/*
+ * The canonical status of raw (matched exactly) in a map ending with
+ * {NULL, NULL}.  A raw status the map does not know is pending, with
+ * *known false so that the adapter can warn.
+ */
+extern const char *nx_status_map(const NxStatusMap *map, const char *raw, bool *known);
 
 /*
  * The order status of a marketplace that keeps status per line or unit,
@@ -210,11 +235,26 @@ extern NxItem *nx_order_add_item(NxOrder *o);
 /* Set currency (3 upper-case letters) and its exponent. */
 extern int	nx_order_set_currency(NxOrder *o, const char *code, NxError *err);
 
+/*
+ * Set ship_country from an alpha-2 or alpha-3 code; false when the code
+ * is given but not known (each adapter words its own warning).  A NULL
+ * code leaves the country unknown and is not an error.
+ */
+extern bool nx_order_set_ship_country(NxOrder *o, const char *code);
+
 /* Record a warning (first one wins); the order is still good. */
 extern void nx_order_warn(NxOrder *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * updated_at = the later of itself and t: for marketplaces whose order
+ * has no update time of its own, only its lines or units do.
+ */
+extern void nx_order_bump_updated_at(NxOrder *o, int64_t t);
+
 /* subtotal = sum of line totals (absent if every line total is absent). */
 extern void nx_order_sum_lines(NxOrder *o);
+/* The same, failing as nx_money_accumulate does under field. */
+extern int	nx_order_sum_lines_checked(NxOrder *o, const char *field, NxError *err);
 
 /* The canonical JSON object, keys in the order of expected_canonical.json. */
 extern json_t *nx_order_to_json(const NxOrder *o);
@@ -345,6 +385,12 @@ extern char *nx_strdup(const char *s);
 extern char *nx_strndup(const char *s, size_t n);
 /* malloc'd printf. */
 extern char *nx_sprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+/* s when it is a non-empty string, else NULL. */
+extern const char *nx_nonempty(const char *s);
+/* *dst = malloc'd copy of s (NULL for NULL); NX_FAIL only when out of memory. */
+extern int	nx_set_string(char **dst, const char *s, NxError *err);
+/* "first last" from whichever of the two is non-empty, malloc'd; NULL for neither. */
+extern char *nx_join_name(const char *first, const char *last);
 
 /* HMAC-SHA256 of data under key into out[32]. */
 extern int	nx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
@@ -353,6 +399,8 @@ extern int	nx_hmac_sha256(const void *key, size_t key_len, const void *data, siz
 extern int	nx_base64_decode(const char *in, unsigned char *out, size_t out_size);
 extern void nx_base64_encode(const unsigned char *in, size_t len, char *out, size_t out_size);
 extern void nx_hex_encode(const unsigned char *in, size_t len, char *out, size_t out_size);
+/* Exactly 2 * len hex digits (either case) into out[len]; NX_FAIL for anything else. */
+extern int	nx_hex_decode(const char *hex, unsigned char *out, size_t len);
 /* Constant-time equality of two buffers of the same length. */
 extern bool nx_equal_ct(const void *a, const void *b, size_t len);
 /*
@@ -361,5 +409,69 @@ extern bool nx_equal_ct(const void *a, const void *b, size_t len);
  */
 extern int	nx_verify_signature(const char *pem, const char *digest, const void *data, size_t len,
 								const unsigned char *sig, size_t sig_len, NxError *err);
+/*
+ * A public key in the PEM layout OpenSSL reads (64-character lines), from
+ * a PEM with or without line breaks (eBay's getPublicKey writes it on one
+ * line) or from bare base64 DER (bol's signature keys).  *out is malloc'd;
+ * NX_FAIL when key is neither, or out of memory.
+ */
+extern int	nx_pem_rewrap(const char *key, char **out);
+
+/* ---------- typed member readers (adapters/json_util.c) ---------- */
+
+/*
+ * Each reader takes the member key of obj, treats JSON null as absent,
+ * and returns NX_OK, or NX_FAIL with a message naming the member as field
+ * says:
+ *
+ *	 NULL				by its key:				"currency: missing"
+ *	 ending in '.'		path, then key:			"orderItems[2].quantity: missing"
+ *	 anything else		as written:				"buyer.email: expected a string"
+ *
+ * The prefix form lets a loop name the element once.  obj may be NULL or
+ * not an object: it then has no members.  Outputs point into obj unless
+ * said otherwise, and are NULL (or false) when the member is absent.
+ */
+
+/* The name of obj.key as the readers write it; buf backs the prefix form. */
+extern const char *nx_field_name(const char *field, const char *key, char *buf, size_t size);
+
+extern int	nx_json_opt_string(const json_t *obj, const char *key, const char *field,
+							   const char **out, NxError *err);
+/* Absent fails with "<field>: missing". */
+extern int	nx_json_req_string(const json_t *obj, const char *key, const char *field,
+							   const char **out, NxError *err);
+/* A string where "" means absent too (marketplaces blank what they do not know). */
+extern int	nx_json_opt_text(const json_t *obj, const char *key, const char *field,
+							 const char **out, NxError *err);
+/* An optional string as a malloc'd copy. */
+extern int	nx_json_opt_strdup(const json_t *obj, const char *key, const char *field,
+							   char **out, NxError *err);
+extern int	nx_json_opt_object(const json_t *obj, const char *key, const char *field,
+							   const json_t **out, NxError *err);
+extern int	nx_json_req_object(const json_t *obj, const char *key, const char *field,
+							   const json_t **out, NxError *err);
+extern int	nx_json_opt_array(const json_t *obj, const char *key, const char *field,
+							  const json_t **out, NxError *err);
+extern int	nx_json_req_array(const json_t *obj, const char *key, const char *field,
+							  const json_t **out, NxError *err);
+/* A required id, a non-empty string or an integer, as a malloc'd string. */
+extern int	nx_json_req_id(const json_t *obj, const char *key, const char *field, char **out,
+						   NxError *err);
+/* A required JSON integer from min to max (a string is not a number here). */
+extern int	nx_json_req_int(const json_t *obj, const char *key, const char *field, int64_t min,
+							int64_t max, int64_t *out, NxError *err);
+/* An optional ISO 8601 timestamp (nx_time_parse) as Unix seconds; *has says if it was there. */
+extern int	nx_json_opt_time(const json_t *obj, const char *key, const char *field, bool *has,
+							 int64_t *out, NxError *err);
+
+/*
+ * An optional amount written as {"amount": 19.99, "currency": "EUR"}, at
+ * the order's exponent; an object without its amount fails.  A currency
+ * other than the order's fails.  While the order has none yet, adopt makes
+ * the first one seen the order's; without adopt it goes unchecked.
+ */
+extern int	nx_json_opt_money(const json_t *obj, const char *key, const char *field, bool adopt,
+							  NxOrder *o, NxMoney *out, NxError *err);
 
 #endif							/* NEXUS_ADAPTER_H */

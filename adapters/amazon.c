@@ -53,11 +53,7 @@
 /* order_items.quantity is an integer column */
 #define AMAZON_MAX_QUANTITY INT64_C(2147483647)
 
-static const struct
-{
-	const char *raw;
-	const char *status;
-}			amazon_statuses[] =
+static const NxStatusMap amazon_statuses[] =
 {
 	{"Pending", NX_PENDING},
 	{"PendingAvailability", NX_PENDING},
@@ -67,6 +63,7 @@ static const struct
 	{"InvoiceUnconfirmed", NX_SHIPPED},
 	{"Canceled", NX_CANCELLED},
 	{"Unfulfillable", NX_CANCELLED},
+	{NULL, NULL}
 };
 
 /*
@@ -113,88 +110,6 @@ typedef struct AmazonSums
 	NxMoney		discount;
 } AmazonSums;
 
-/* ---------- small readers ---------- */
-
-/*
- * An optional string member: absent or null gives NULL, a string gives its
- * value, anything else fails naming where.key.
- */
-static int
-amazon_opt_str(const json_t *obj, const char *key, const char *where,
-			   const char **out, NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s%s%s: expected a string", where, *where ? "." : "", key);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-/* Same, into a malloc'd copy. */
-static int
-amazon_opt_strdup(const json_t *obj, const char *key, const char *where,
-				  char **out, NxError *err)
-{
-	const char *s;
-
-	if (amazon_opt_str(obj, key, where, &s, err) != NX_OK)
-		return NX_FAIL;
-	*out = nx_strdup(s);
-	return NX_OK;
-}
-
-/* An optional object member (absent or null gives NULL). */
-static int
-amazon_opt_obj(const json_t *obj, const char *key, const char *where,
-			   const json_t **out, NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_object(v))
-		return nx_fail(err, "%s%s%s: expected an object", where, *where ? "." : "", key);
-	*out = v;
-	return NX_OK;
-}
-
-/* An optional ISO 8601 timestamp member. */
-static int
-amazon_opt_time(const json_t *obj, const char *key, bool *has, int64_t *out, NxError *err)
-{
-	const char *s;
-
-	*has = false;
-	if (amazon_opt_str(obj, key, "", &s, err) != NX_OK)
-		return NX_FAIL;
-	if (s == NULL)
-		return NX_OK;
-	if (nx_time_parse(s, out, err, key) != NX_OK)
-		return NX_FAIL;
-	*has = true;
-	return NX_OK;
-}
-
-/*
- * acc += v, failing instead of overflowing: every operand is bounded by
- * what nx_money_parse accepts, so the sum is checked before the next add.
- */
-static int
-amazon_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
-{
-	NxMoney		sum = nx_money_add(*acc, v);
-
-	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
-		return nx_fail(err, "%s: the sum is too large", field);
-	*acc = sum;
-	return NX_OK;
-}
-
 /* ---------- currency and money ---------- */
 
 static const char *
@@ -240,49 +155,37 @@ amazon_use_currency(const json_t *order, NxOrder *o, const char *code, const cha
 
 /*
  * A Money member {CurrencyCode, Amount} of obj; absent or null gives an
- * absent amount.  where is the path of obj ("" for the order itself).
+ * absent amount.  field names the member as for the nx_json_* readers.
+ * Not nx_json_opt_money: the currency falls back to the marketplace's
+ * when the amount names none.
  */
 static int
-amazon_money(const json_t *order, const json_t *obj, const char *key, const char *where,
+amazon_money(const json_t *order, const json_t *obj, const char *key, const char *field,
 			 NxOrder *o, NxMoney *out, NxError *err)
 {
 	const json_t *m;
 	const char *code;
-	char		field[96];
+	char		buf[NX_ERROR_MAX];
+	const char *name = nx_field_name(field, key, buf, sizeof(buf));
+	char		at[NX_ERROR_MAX];
 
 	out->present = false;
 	out->minor = 0;
-	if (amazon_opt_obj(obj, key, where, &m, err) != NX_OK)
+	if (nx_json_opt_object(obj, key, name, &m, err) != NX_OK)
 		return NX_FAIL;
 	if (m == NULL)
 		return NX_OK;
-	snprintf(field, sizeof(field), "%s%s%s.CurrencyCode", where, *where ? "." : "", key);
-	if (amazon_opt_str(m, "CurrencyCode", "", &code, err) != NX_OK)
-		return nx_fail(err, "%s: expected a string", field);
-	if (amazon_use_currency(order, o, code, field, err) != NX_OK)
+	snprintf(at, sizeof(at), "%s.CurrencyCode", name);
+	if (nx_json_opt_string(m, "CurrencyCode", at, &code, err) != NX_OK ||
+		amazon_use_currency(order, o, code, at, err) != NX_OK)
 		return NX_FAIL;
-	snprintf(field, sizeof(field), "%s%s%s.Amount", where, *where ? "." : "", key);
+	snprintf(at, sizeof(at), "%s.Amount", name);
 	if (json_object_get(m, "Amount") == NULL || json_is_null(json_object_get(m, "Amount")))
-		return nx_fail(err, "%s: missing", field);
-	return nx_money_from_json(json_object_get(m, "Amount"), o->exponent, out, err, field);
+		return nx_fail(err, "%s: missing", at);
+	return nx_money_from_json(json_object_get(m, "Amount"), o->exponent, out, err, at);
 }
 
 /* ---------- status ---------- */
-
-static const char *
-amazon_status(const char *raw, bool *known)
-{
-	for (size_t i = 0; i < sizeof(amazon_statuses) / sizeof(amazon_statuses[0]); i++)
-	{
-		if (strcmp(raw, amazon_statuses[i].raw) == 0)
-		{
-			*known = true;
-			return amazon_statuses[i].status;
-		}
-	}
-	*known = false;
-	return NX_PENDING;
-}
 
 /*
  * Status, fulfilment and raw status of an Order; *raw points into the
@@ -295,13 +198,10 @@ amazon_classify_order(const json_t *order, const char **status, bool *status_kno
 {
 	if (!json_is_object(order))
 		return nx_fail(err, "order: expected an Order object");
-	if (amazon_opt_str(order, "OrderStatus", "", raw, err) != NX_OK)
+	if (nx_json_req_string(order, "OrderStatus", NULL, raw, err) != NX_OK ||
+		nx_json_opt_string(order, "FulfillmentChannel", NULL, channel, err) != NX_OK)
 		return NX_FAIL;
-	if (*raw == NULL)
-		return nx_fail(err, "OrderStatus: missing");
-	if (amazon_opt_str(order, "FulfillmentChannel", "", channel, err) != NX_OK)
-		return NX_FAIL;
-	*status = amazon_status(*raw, status_known);
+	*status = nx_status_map(amazon_statuses, *raw, status_known);
 	*fulfillment = *channel && strcmp(*channel, "AFN") == 0 ? NX_FBA : NX_FBM;
 	return NX_OK;
 }
@@ -313,7 +213,6 @@ amazon_item(const json_t *order, const json_t *item, size_t i, NxOrder *o, Amazo
 			NxError *err)
 {
 	char		where[48];
-	const json_t *q;
 	NxItem	   *it;
 	NxMoney		item_tax,
 				ship_tax,
@@ -323,30 +222,24 @@ amazon_item(const json_t *order, const json_t *item, size_t i, NxOrder *o, Amazo
 				promo,
 				ship_disc;
 
-	snprintf(where, sizeof(where), "OrderItems[%zu]", i);
 	if (!json_is_object(item))
-		return nx_fail(err, "%s: expected an OrderItem object", where);
+		return nx_fail(err, "OrderItems[%zu]: expected an OrderItem object", i);
+	snprintf(where, sizeof(where), "OrderItems[%zu].", i);
 	if ((it = nx_order_add_item(o)) == NULL)
 		return nx_fail(err, "out of memory");
 
-	if (amazon_opt_strdup(item, "OrderItemId", where, &it->external_item_id, err) != NX_OK)
+	if (nx_json_opt_strdup(item, "OrderItemId", where, &it->external_item_id, err) != NX_OK)
 		return NX_FAIL;
 	if (it->external_item_id == NULL || it->external_item_id[0] == '\0')
-		return nx_fail(err, "%s.OrderItemId: missing", where);
-	if (amazon_opt_strdup(item, "SellerSKU", where, &it->sku, err) != NX_OK ||
-		amazon_opt_strdup(item, "Title", where, &it->title, err) != NX_OK)
+		return nx_fail(err, "%sOrderItemId: missing", where);
+	if (nx_json_opt_strdup(item, "SellerSKU", where, &it->sku, err) != NX_OK ||
+		nx_json_opt_strdup(item, "Title", where, &it->title, err) != NX_OK)
 		return NX_FAIL;
 
 	/* Canceled orders report 0; a string here is a wrong type, not a count. */
-	q = json_object_get(item, "QuantityOrdered");
-	if (q == NULL || json_is_null(q))
-		return nx_fail(err, "%s.QuantityOrdered: missing", where);
-	if (!json_is_integer(q))
-		return nx_fail(err, "%s.QuantityOrdered: expected an integer", where);
-	it->quantity = json_integer_value(q);
-	if (it->quantity < 0 || it->quantity > AMAZON_MAX_QUANTITY)
-		return nx_fail(err, "%s.QuantityOrdered: %lld is out of range", where,
-					   (long long) it->quantity);
+	if (nx_json_req_int(item, "QuantityOrdered", where, 0, AMAZON_MAX_QUANTITY, &it->quantity,
+						err) != NX_OK)
+		return NX_FAIL;
 
 	if (amazon_money(order, item, "ItemPrice", where, o, &it->line_total, err) != NX_OK ||
 		amazon_money(order, item, "ItemTax", where, o, &item_tax, err) != NX_OK ||
@@ -360,14 +253,14 @@ amazon_item(const json_t *order, const json_t *item, size_t i, NxOrder *o, Amazo
 	it->unit_price = nx_money_div(it->line_total, it->quantity);
 
 	/* Discount taxes reduce the tax the buyer pays (README: tax_total). */
-	if (amazon_accumulate(&sums->subtotal, it->line_total, "subtotal", err) != NX_OK ||
-		amazon_accumulate(&sums->tax,
-						  nx_money_sub(nx_money_add(item_tax, ship_tax),
-									   nx_money_add(promo_tax, ship_disc_tax)),
-						  "tax_total", err) != NX_OK ||
-		amazon_accumulate(&sums->shipping, shipping, "shipping_total", err) != NX_OK ||
-		amazon_accumulate(&sums->discount, nx_money_add(promo, ship_disc), "discount_total",
-						  err) != NX_OK)
+	if (nx_money_accumulate(&sums->subtotal, it->line_total, "subtotal", err) != NX_OK ||
+		nx_money_accumulate(&sums->tax,
+							nx_money_sub(nx_money_add(item_tax, ship_tax),
+										 nx_money_add(promo_tax, ship_disc_tax)),
+							"tax_total", err) != NX_OK ||
+		nx_money_accumulate(&sums->shipping, shipping, "shipping_total", err) != NX_OK ||
+		nx_money_accumulate(&sums->discount, nx_money_add(promo, ship_disc), "discount_total",
+							err) != NX_OK)
 		return NX_FAIL;
 	return NX_OK;
 }
@@ -391,7 +284,7 @@ amazon_normalize(const json_t *order, NxOrder *o, NxError *err)
 	memset(&sums, 0, sizeof(sums));
 	if (!json_is_object(order))
 		return nx_fail(err, "order: expected an Order object");
-	if (amazon_opt_strdup(order, "AmazonOrderId", "", &o->external_order_id, err) != NX_OK)
+	if (nx_json_opt_strdup(order, "AmazonOrderId", NULL, &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 	if (o->external_order_id == NULL || o->external_order_id[0] == '\0')
 		return nx_fail(err, "AmazonOrderId: missing");
@@ -406,38 +299,33 @@ amazon_normalize(const json_t *order, NxOrder *o, NxError *err)
 	if (channel && strcmp(channel, "MFN") != 0 && strcmp(channel, "AFN") != 0)
 		nx_order_warn(o, "unknown Amazon fulfillment channel \"%.100s\"", channel);
 
-	if (amazon_opt_time(order, "PurchaseDate", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
-		amazon_opt_time(order, "LastUpdateDate", &o->has_updated_at, &o->updated_at, err) != NX_OK)
+	if (nx_json_opt_time(order, "PurchaseDate", NULL, &o->has_ordered_at, &o->ordered_at,
+						 err) != NX_OK ||
+		nx_json_opt_time(order, "LastUpdateDate", NULL, &o->has_updated_at, &o->updated_at,
+						 err) != NX_OK)
 		return NX_FAIL;
 
 	/* The grand total fixes the currency first: it is Amazon's own figure. */
-	if (amazon_money(order, order, "OrderTotal", "", o, &o->total_amount, err) != NX_OK)
+	if (amazon_money(order, order, "OrderTotal", NULL, o, &o->total_amount, err) != NX_OK)
 		return NX_FAIL;
 
-	if (amazon_opt_obj(order, "BuyerInfo", "", &buyer, err) != NX_OK)
+	if (nx_json_opt_object(order, "BuyerInfo", NULL, &buyer, err) != NX_OK)
 		return NX_FAIL;
 	if (buyer != NULL &&
-		(amazon_opt_strdup(buyer, "BuyerEmail", "BuyerInfo", &o->buyer_email, err) != NX_OK ||
-		 amazon_opt_strdup(buyer, "BuyerName", "BuyerInfo", &o->buyer_name, err) != NX_OK))
+		(nx_json_opt_strdup(buyer, "BuyerEmail", "BuyerInfo.", &o->buyer_email, err) != NX_OK ||
+		 nx_json_opt_strdup(buyer, "BuyerName", "BuyerInfo.", &o->buyer_name, err) != NX_OK))
 		return NX_FAIL;
 
-	if (amazon_opt_obj(order, "ShippingAddress", "", &addr, err) != NX_OK)
+	if (nx_json_opt_object(order, "ShippingAddress", NULL, &addr, err) != NX_OK)
 		return NX_FAIL;
 	if (addr != NULL)
 	{
-		const char *alpha2;
-
 		o->shipping_address = json_incref((json_t *) addr);
-		if (amazon_opt_str(addr, "CountryCode", "ShippingAddress", &country, err) != NX_OK)
+		if (nx_json_opt_string(addr, "CountryCode", "ShippingAddress.", &country, err) != NX_OK)
 			return NX_FAIL;
-		if (country != NULL)
-		{
-			if ((alpha2 = nx_country_alpha2(country)) != NULL)
-				memcpy(o->ship_country, alpha2, 3);
-			else
-				nx_order_warn(o, "unknown country code \"%.20s\" in ShippingAddress.CountryCode",
-							  country);
-		}
+		if (!nx_order_set_ship_country(o, country))
+			nx_order_warn(o, "unknown country code \"%.20s\" in ShippingAddress.CountryCode",
+						  country);
 	}
 
 	items = json_object_get(order, "OrderItems");
@@ -525,15 +413,12 @@ amazon_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *
 	(void) headers;
 	if (!json_is_object(body))
 		return nx_fail(err, "notification: expected a JSON object");
-	if (amazon_opt_obj(body, "NotificationMetadata", "", &meta, err) != NX_OK)
-		return NX_FAIL;
-	if (meta == NULL)
-		return nx_fail(err, "NotificationMetadata: missing");
-	if (amazon_opt_str(meta, "NotificationId", "NotificationMetadata", &id, err) != NX_OK)
+	if (nx_json_req_object(body, "NotificationMetadata", NULL, &meta, err) != NX_OK ||
+		nx_json_opt_string(meta, "NotificationId", "NotificationMetadata.", &id, err) != NX_OK)
 		return NX_FAIL;
 	if (id == NULL || id[0] == '\0')
 		return nx_fail(err, "NotificationMetadata.NotificationId: missing");
-	if (amazon_opt_str(body, "NotificationType", "", &type, err) != NX_OK)
+	if (nx_json_opt_string(body, "NotificationType", NULL, &type, err) != NX_OK)
 		return NX_FAIL;
 	order_id = nx_json_str(body, "Payload.OrderChangeNotification.AmazonOrderId");
 	if (order_id == NULL &&

@@ -74,126 +74,7 @@
 /* digits kept below the cent while multiplying unit prices */
 #define BOL_PRICE_EXPONENT 6
 
-/* ---------- field readers that name the field in their errors ---------- */
-
-static int
-get_string(const json_t *obj, const char *key, const char *where, bool required,
-		   const char **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s: expected a string", where);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-/* An optional string where "" means absent. */
-static int
-get_text(const json_t *obj, const char *key, const char *where, const char **out, NxError *err)
-{
-	if (get_string(obj, key, where, false, out, err) != NX_OK)
-		return NX_FAIL;
-	if (*out && **out == '\0')
-		*out = NULL;
-	return NX_OK;
-}
-
-static int
-get_object(const json_t *obj, const char *key, const char *where, bool required,
-		   const json_t **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
-	if (!json_is_object(v))
-		return nx_fail(err, "%s: expected an object", where);
-	*out = v;
-	return NX_OK;
-}
-
-static int
-get_array(const json_t *obj, const char *key, const char *where, bool required,
-		  const json_t **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
-	if (!json_is_array(v))
-		return nx_fail(err, "%s: expected an array", where);
-	*out = v;
-	return NX_OK;
-}
-
-/* An id sent as a string or a number, malloc'd; missing or empty is an error. */
-static int
-get_id(const json_t *obj, const char *key, const char *where, char **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", where);
-	if (!json_is_string(v) && !json_is_integer(v))
-		return nx_fail(err, "%s: expected a string", where);
-	if (json_is_string(v) && json_string_value(v)[0] == '\0')
-		return nx_fail(err, "%s: empty", where);
-	*out = nx_json_id(obj, key);
-	if (*out == NULL)
-		return nx_fail(err, "%s: out of memory", where);
-	return NX_OK;
-}
-
-static int
-get_time(const json_t *obj, const char *key, const char *where, bool *has, int64_t *out,
-		 NxError *err)
-{
-	const char *text;
-
-	*has = false;
-	if (get_string(obj, key, where, false, &text, err) != NX_OK)
-		return NX_FAIL;
-	if (text == NULL)
-		return NX_OK;
-	if (nx_time_parse(text, out, err, where) != NX_OK)
-		return NX_FAIL;
-	*has = true;
-	return NX_OK;
-}
-
-/* A required count: a JSON integer from min to BOL_MAX_QUANTITY. */
-static int
-get_count(const json_t *obj, const char *key, const char *where, int64_t min, int64_t *out,
-		  NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", where);
-	if (!json_is_integer(v))
-		return nx_fail(err, "%s: expected an integer", where);
-	*out = json_integer_value(v);
-	if (*out < min || *out > BOL_MAX_QUANTITY)
-		return nx_fail(err, "%s: %lld is out of range", where, (long long) *out);
-	return NX_OK;
-}
-
-static int
-dup_into(char **dst, const char *s, NxError *err)
-{
-	*dst = NULL;
-	if (s == NULL)
-		return NX_OK;
-	*dst = nx_strdup(s);
-	return *dst ? NX_OK : nx_fail(err, "out of memory");
-}
+/* ---------- strings ---------- */
 
 /* Append piece to a malloc'd string of length *len. */
 static int
@@ -211,18 +92,6 @@ append(char **buf, size_t *len, const char *piece, NxError *err)
 }
 
 /* ---------- money ---------- */
-
-/* acc += v, refusing sums beyond what an amount may hold. */
-static int
-money_accumulate(NxMoney *acc, NxMoney v, const char *where, NxError *err)
-{
-	NxMoney		sum = nx_money_add(*acc, v);
-
-	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
-		return nx_fail(err, "%s: the sum is too large", where);
-	*acc = sum;
-	return NX_OK;
-}
 
 /*
  * unitPrice x quantity at the order's exponent, exactly: the price is read
@@ -268,6 +137,7 @@ typedef struct BolLine
 static int
 bol_read_line(const json_t *item, size_t i, BolLine *line, NxError *err)
 {
+	char		at[48];
 	char		where[64];
 	const json_t *fulfilment;
 	const json_t *request;
@@ -275,17 +145,14 @@ bol_read_line(const json_t *item, size_t i, BolLine *line, NxError *err)
 	memset(line, 0, sizeof(*line));
 	if (!json_is_object(item))
 		return nx_fail(err, "orderItems[%zu]: expected an object", i);
-	snprintf(where, sizeof(where), "orderItems[%zu].orderItemId", i);
-	if (get_id(item, "orderItemId", where, &line->id, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "orderItems[%zu].quantity", i);
-	if (get_count(item, "quantity", where, 1, &line->quantity, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "orderItems[%zu].quantityShipped", i);
-	if (get_count(item, "quantityShipped", where, 0, &line->shipped, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "orderItems[%zu].quantityCancelled", i);
-	if (get_count(item, "quantityCancelled", where, 0, &line->cancelled, err) != NX_OK)
+	snprintf(at, sizeof(at), "orderItems[%zu].", i);
+	if (nx_json_req_id(item, "orderItemId", at, &line->id, err) != NX_OK ||
+		nx_json_req_int(item, "quantity", at, 1, BOL_MAX_QUANTITY, &line->quantity,
+						err) != NX_OK ||
+		nx_json_req_int(item, "quantityShipped", at, 0, BOL_MAX_QUANTITY, &line->shipped,
+						err) != NX_OK ||
+		nx_json_req_int(item, "quantityCancelled", at, 0, BOL_MAX_QUANTITY, &line->cancelled,
+						err) != NX_OK)
 		return NX_FAIL;
 
 	request = json_object_get(item, "cancellationRequest");
@@ -294,18 +161,13 @@ bol_read_line(const json_t *item, size_t i, BolLine *line, NxError *err)
 	line->cancel_request = json_is_true(request);
 
 	/* the detail has fulfilment.method, the list's reduced item fulfilmentMethod */
-	snprintf(where, sizeof(where), "orderItems[%zu].fulfilment", i);
-	if (get_object(item, "fulfilment", where, false, &fulfilment, err) != NX_OK)
+	snprintf(where, sizeof(where), "%sfulfilment.", at);
+	if (nx_json_opt_object(item, "fulfilment", at, &fulfilment, err) != NX_OK ||
+		nx_json_opt_text(fulfilment, "method", where, &line->method, err) != NX_OK)
 		return NX_FAIL;
-	snprintf(where, sizeof(where), "orderItems[%zu].fulfilment.method", i);
-	if (get_text(fulfilment, "method", where, &line->method, err) != NX_OK)
+	if (line->method == NULL &&
+		nx_json_opt_text(item, "fulfilmentMethod", at, &line->method, err) != NX_OK)
 		return NX_FAIL;
-	if (line->method == NULL)
-	{
-		snprintf(where, sizeof(where), "orderItems[%zu].fulfilmentMethod", i);
-		if (get_text(item, "fulfilmentMethod", where, &line->method, err) != NX_OK)
-			return NX_FAIL;
-	}
 	return NX_OK;
 }
 
@@ -345,7 +207,7 @@ bol_classify_items(const json_t *order, const char **status, const char **fulfil
 
 	*raw = NULL;
 	unknown[0] = '\0';
-	if (get_array(order, "orderItems", "orderItems", true, &items, err) != NX_OK)
+	if (nx_json_req_array(order, "orderItems", NULL, &items, err) != NX_OK)
 		return NX_FAIL;
 	if ((nitems = json_array_size(items)) == 0)
 		return nx_fail(err, "orderItems: no items");
@@ -434,27 +296,20 @@ bol_item(const json_t *item, size_t i, NxOrder *o, NxMoney *discounts, NxMoney *
 	if ((it = nx_order_add_item(o)) == NULL)
 		return nx_fail(err, "out of memory");
 
-	snprintf(where, sizeof(where), "%sorderItemId", prefix);
-	if (get_id(item, "orderItemId", where, &it->external_item_id, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "%squantity", prefix);
-	if (get_count(item, "quantity", where, 1, &it->quantity, err) != NX_OK)
+	if (nx_json_req_id(item, "orderItemId", prefix, &it->external_item_id, err) != NX_OK ||
+		nx_json_req_int(item, "quantity", prefix, 1, BOL_MAX_QUANTITY, &it->quantity,
+						err) != NX_OK)
 		return NX_FAIL;
 
 	/* the seller's own reference is the SKU; the EAN stays in product */
-	snprintf(where, sizeof(where), "%soffer", prefix);
-	if (get_object(item, "offer", where, false, &offer, err) != NX_OK)
+	snprintf(where, sizeof(where), "%soffer.", prefix);
+	if (nx_json_opt_object(item, "offer", prefix, &offer, err) != NX_OK ||
+		nx_json_opt_text(offer, "reference", where, &text, err) != NX_OK ||
+		nx_set_string(&it->sku, text, err) != NX_OK)
 		return NX_FAIL;
-	snprintf(where, sizeof(where), "%soffer.reference", prefix);
-	if (get_text(offer, "reference", where, &text, err) != NX_OK ||
-		dup_into(&it->sku, text, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "%sproduct", prefix);
-	if (get_object(item, "product", where, false, &product, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "%sproduct.title", prefix);
-	if (get_string(product, "title", where, false, &text, err) != NX_OK ||
-		dup_into(&it->title, text, err) != NX_OK)
+	snprintf(where, sizeof(where), "%sproduct.", prefix);
+	if (nx_json_opt_object(item, "product", prefix, &product, err) != NX_OK ||
+		nx_json_opt_strdup(product, "title", where, &it->title, err) != NX_OK)
 		return NX_FAIL;
 
 	snprintf(where, sizeof(where), "%sunitPrice", prefix);
@@ -462,11 +317,8 @@ bol_item(const json_t *item, size_t i, NxOrder *o, NxMoney *discounts, NxMoney *
 					   &it->line_total, err) != NX_OK)
 		return NX_FAIL;
 	it->unit_price = nx_money_div(it->line_total, it->quantity);
-	if (money_accumulate(&o->subtotal, it->line_total, "subtotal", err) != NX_OK)
-		return NX_FAIL;
-
-	snprintf(where, sizeof(where), "%sdiscounts", prefix);
-	if (get_array(item, "discounts", where, false, &list, err) != NX_OK)
+	if (nx_money_accumulate(&o->subtotal, it->line_total, "subtotal", err) != NX_OK ||
+		nx_json_opt_array(item, "discounts", prefix, &list, err) != NX_OK)
 		return NX_FAIL;
 	json_array_foreach(list, k, discount)
 	{
@@ -477,10 +329,10 @@ bol_item(const json_t *item, size_t i, NxOrder *o, NxMoney *discounts, NxMoney *
 			return nx_fail(err, "%sdiscounts[%zu]: expected an object", prefix, k);
 		if (nx_money_from_json(json_object_get(discount, "amount"), o->exponent, &amount, err,
 							   where) != NX_OK ||
-			money_accumulate(&line_discount, amount, where, err) != NX_OK)
+			nx_money_accumulate(&line_discount, amount, where, err) != NX_OK)
 			return NX_FAIL;
 	}
-	if (money_accumulate(discounts, line_discount, "discounts", err) != NX_OK)
+	if (nx_money_accumulate(discounts, line_discount, "discounts", err) != NX_OK)
 		return NX_FAIL;
 
 	/* totalPrice is after discount; without one, work it out from the line */
@@ -490,28 +342,23 @@ bol_item(const json_t *item, size_t i, NxOrder *o, NxMoney *discounts, NxMoney *
 		return NX_FAIL;
 	if (!total_price.present && it->line_total.present)
 		total_price = nx_money_sub(it->line_total, line_discount);
-	if (money_accumulate(paid, total_price, "totalPrice", err) != NX_OK)
+	if (nx_money_accumulate(paid, total_price, "totalPrice", err) != NX_OK ||
+		nx_json_opt_time(item, "latestChangedDateTime", prefix, &has_changed, &changed,
+						 err) != NX_OK)
 		return NX_FAIL;
-
-	snprintf(where, sizeof(where), "%slatestChangedDateTime", prefix);
-	if (get_time(item, "latestChangedDateTime", where, &has_changed, &changed, err) != NX_OK)
-		return NX_FAIL;
-	if (has_changed && (!o->has_updated_at || changed > o->updated_at))
-	{
-		o->has_updated_at = true;
-		o->updated_at = changed;
-	}
+	if (has_changed)
+		nx_order_bump_updated_at(o, changed);
 	return NX_OK;
 }
 
 /*
- * Name and e-mail of a billingDetails or shipmentDetails object: the
- * person's name, else the company.  Pointers into the JSON, or NULL.
+ * Name (malloc'd) and e-mail (into the JSON) of a billingDetails or
+ * shipmentDetails object, what being its path with a trailing '.': the
+ * person's name, else the company; NULL when the details say nothing.
  */
 static int
 bol_person(const json_t *details, const char *what, char **name, const char **email, NxError *err)
 {
-	char		where[64];
 	const char *first;
 	const char *surname;
 	const char *company;
@@ -520,26 +367,18 @@ bol_person(const json_t *details, const char *what, char **name, const char **em
 	*email = NULL;
 	if (details == NULL)
 		return NX_OK;
-	snprintf(where, sizeof(where), "%s.firstName", what);
-	if (get_text(details, "firstName", where, &first, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "%s.surname", what);
-	if (get_text(details, "surname", where, &surname, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "%s.company", what);
-	if (get_text(details, "company", where, &company, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(where, sizeof(where), "%s.email", what);
-	if (get_text(details, "email", where, email, err) != NX_OK)
+	if (nx_json_opt_text(details, "firstName", what, &first, err) != NX_OK ||
+		nx_json_opt_text(details, "surname", what, &surname, err) != NX_OK ||
+		nx_json_opt_text(details, "company", what, &company, err) != NX_OK ||
+		nx_json_opt_text(details, "email", what, email, err) != NX_OK)
 		return NX_FAIL;
 
-	if (first && surname)
-		*name = nx_sprintf("%s %s", first, surname);
-	else if (first || surname || company)
-		*name = nx_strdup(first ? first : surname ? surname : company);
-	else
-		return NX_OK;
-	return *name ? NX_OK : nx_fail(err, "out of memory");
+	*name = nx_join_name(first, surname);
+	if (*name == NULL && company)
+		*name = nx_strdup(company);
+	if (*name == NULL && (first || surname || company))
+		return nx_fail(err, "out of memory");
+	return NX_OK;
 }
 
 static int
@@ -554,12 +393,12 @@ bol_customer(const json_t *order, NxOrder *o, NxError *err)
 	const char *country;
 	int			rc = NX_FAIL;
 
-	if (get_object(order, "shipmentDetails", "shipmentDetails", false, &shipment, err) != NX_OK ||
-		get_object(order, "billingDetails", "billingDetails", false, &billing, err) != NX_OK ||
-		get_text(shipment, "countryCode", "shipmentDetails.countryCode", &country, err) != NX_OK)
+	if (nx_json_opt_object(order, "shipmentDetails", NULL, &shipment, err) != NX_OK ||
+		nx_json_opt_object(order, "billingDetails", NULL, &billing, err) != NX_OK ||
+		nx_json_opt_text(shipment, "countryCode", "shipmentDetails.", &country, err) != NX_OK)
 		return NX_FAIL;
-	if (bol_person(billing, "billingDetails", &bill_name, &bill_email, err) != NX_OK ||
-		bol_person(shipment, "shipmentDetails", &ship_name, &ship_email, err) != NX_OK)
+	if (bol_person(billing, "billingDetails.", &bill_name, &bill_email, err) != NX_OK ||
+		bol_person(shipment, "shipmentDetails.", &ship_name, &ship_email, err) != NX_OK)
 		goto done;
 
 	if (bill_name)
@@ -572,18 +411,11 @@ bol_customer(const json_t *order, NxOrder *o, NxError *err)
 		o->buyer_name = ship_name;
 		ship_name = NULL;
 	}
-	if (dup_into(&o->buyer_email, bill_email ? bill_email : ship_email, err) != NX_OK)
+	if (nx_set_string(&o->buyer_email, bill_email ? bill_email : ship_email, err) != NX_OK)
 		goto done;
 
-	if (country)
-	{
-		const char *alpha2 = nx_country_alpha2(country);
-
-		if (alpha2)
-			memcpy(o->ship_country, alpha2, 3);
-		else
-			nx_order_warn(o, "unknown bol country code \"%.20s\"", country);
-	}
+	if (!nx_order_set_ship_country(o, country))
+		nx_order_warn(o, "unknown bol country code \"%.20s\"", country);
 	if (shipment && (o->shipping_address = json_deep_copy(shipment)) == NULL)
 	{
 		nx_fail(err, "out of memory");
@@ -610,8 +442,8 @@ bol_normalize(const json_t *order, NxOrder *o, NxError *err)
 	if (!json_is_object(order))
 		return nx_fail(err, "order: expected a JSON object");
 	o->marketplace = "bol";
-	if (get_id(order, "orderId", "orderId", &o->external_order_id, err) != NX_OK ||
-		dup_into(&o->order_number, o->external_order_id, err) != NX_OK)
+	if (nx_json_req_id(order, "orderId", NULL, &o->external_order_id, err) != NX_OK ||
+		nx_set_string(&o->order_number, o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 	/* bol sells in euros only and sends no currency */
 	if (nx_order_set_currency(o, "EUR", err) != NX_OK)
@@ -623,8 +455,8 @@ bol_normalize(const json_t *order, NxOrder *o, NxError *err)
 	if (unknown[0])
 		nx_order_warn(o, "%s", unknown);
 
-	if (get_time(order, "orderPlacedDateTime", "orderPlacedDateTime", &o->has_ordered_at,
-				 &o->ordered_at, err) != NX_OK)
+	if (nx_json_opt_time(order, "orderPlacedDateTime", NULL, &o->has_ordered_at, &o->ordered_at,
+						 err) != NX_OK)
 		return NX_FAIL;
 
 	/* bol_classify_items checked that orderItems is a non-empty array of objects */
@@ -706,10 +538,10 @@ bol_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *
 		char	   *id = NULL;
 		NxError		order_err = {{0}};
 
-		snprintf(where, sizeof(where), "orders[%zu].orderId", i);
+		snprintf(where, sizeof(where), "orders[%zu].", i);
 		if (!json_is_object(summary))
 			nx_fail(&order_err, "orders[%zu]: expected an object", i);
-		else if (get_id(summary, "orderId", where, &id, &order_err) == NX_OK)
+		else if (nx_json_req_id(summary, "orderId", where, &id, &order_err) == NX_OK)
 		{
 			int			rc = nx_page_add_detail_id(out, id);
 
@@ -733,85 +565,6 @@ bol_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *
 }
 
 /* ---------- webhooks ---------- */
-
-static bool
-is_base64_char(char c)
-{
-	return isalnum((unsigned char) c) || c == '+' || c == '/' || c == '=' || c == '-' || c == '_';
-}
-
-/*
- * A PEM public key in the layout OpenSSL reads, from a PEM with or without
- * line breaks or from bare base64 DER (the signature-keys endpoint's
- * publicKey).  malloc'd; NULL if it is neither.
- */
-static char *
-pem_rewrap(const char *key)
-{
-	const char *begin = strstr(key, "-----BEGIN ");
-	const char *body = key;
-	const char *end = key + strlen(key);
-	char		label[40] = "PUBLIC KEY";
-	char	   *b64;
-	size_t		blen = 0;
-	char	   *out;
-	size_t		cap;
-	size_t		n;
-
-	if (begin)
-	{
-		const char *name = begin + strlen("-----BEGIN ");
-		const char *name_end = strstr(name, "-----");
-
-		if (name_end == NULL || name_end == name || (size_t) (name_end - name) >= sizeof(label))
-			return NULL;
-		for (const char *p = name; p < name_end; p++)
-			if (!isupper((unsigned char) *p) && *p != ' ')
-				return NULL;
-		memcpy(label, name, name_end - name);
-		label[name_end - name] = '\0';
-		body = name_end + 5;
-		end = strstr(body, "-----END ");
-		if (end == NULL)
-			return NULL;
-	}
-	if ((b64 = malloc(end - body + 1)) == NULL)
-		return NULL;
-	for (const char *p = body; p < end; p++)
-	{
-		if (isspace((unsigned char) *p))
-			continue;
-		if (!is_base64_char(*p))
-		{
-			free(b64);
-			return NULL;
-		}
-		b64[blen++] = *p;
-	}
-	if (blen == 0)
-	{
-		free(b64);
-		return NULL;
-	}
-	cap = 2 * strlen(label) + 40 + blen + blen / 64 + 2;
-	if ((out = malloc(cap)) == NULL)
-	{
-		free(b64);
-		return NULL;
-	}
-	n = (size_t) snprintf(out, cap, "-----BEGIN %s-----\n", label);
-	for (size_t i = 0; i < blen; i += 64)
-	{
-		size_t		chunk = blen - i < 64 ? blen - i : 64;
-
-		memcpy(out + n, b64 + i, chunk);
-		n += chunk;
-		out[n++] = '\n';
-	}
-	snprintf(out + n, cap - n, "-----END %s-----\n", label);
-	free(b64);
-	return out;
-}
 
 typedef struct BolSignature
 {
@@ -940,7 +693,7 @@ bol_verify_webhook(const NxWebhookInput *in, NxError *err)
 		nx_fail(err, "Signature header: unknown keyId \"%.64s\"", sig.key_id);
 		goto done;
 	}
-	if ((pem_fixed = pem_rewrap(pem)) == NULL)
+	if (nx_pem_rewrap(pem, &pem_fixed) != NX_OK)
 	{
 		nx_fail(err, "Signature header: the key for keyId \"%.64s\" is not a public key", sig.key_id);
 		goto done;
@@ -977,11 +730,11 @@ bol_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out
 	(void) headers;
 	if (!json_is_object(body))
 		return nx_fail(err, "webhook body: expected a JSON object");
-	if (get_object(body, "event", "event", true, &event, err) != NX_OK ||
-		get_string(event, "resource", "event.resource", true, &resource, err) != NX_OK ||
-		get_string(event, "type", "event.type", true, &type, err) != NX_OK ||
-		get_string(body, "timestamp", "timestamp", true, &timestamp, err) != NX_OK ||
-		get_id(event, "resourceId", "event.resourceId", &resource_id, err) != NX_OK)
+	if (nx_json_req_object(body, "event", NULL, &event, err) != NX_OK ||
+		nx_json_req_string(event, "resource", "event.", &resource, err) != NX_OK ||
+		nx_json_req_string(event, "type", "event.", &type, err) != NX_OK ||
+		nx_json_req_string(body, "timestamp", NULL, &timestamp, err) != NX_OK ||
+		nx_json_req_id(event, "resourceId", "event.", &resource_id, err) != NX_OK)
 		return NX_FAIL;
 
 	/* no message id: a redelivery repeats all four */

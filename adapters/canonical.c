@@ -49,6 +49,21 @@ nx_status_canonical(const char *name)
 	return NULL;
 }
 
+const char *
+nx_status_map(const NxStatusMap *map, const char *raw, bool *known)
+{
+	for (const NxStatusMap *m = map; m->raw; m++)
+	{
+		if (strcmp(raw, m->raw) == 0)
+		{
+			*known = true;
+			return m->status;
+		}
+	}
+	*known = false;
+	return NX_PENDING;
+}
+
 static int
 forward_rank(const char *s)
 {
@@ -171,6 +186,16 @@ nx_order_set_currency(NxOrder *o, const char *code, NxError *err)
 	return NX_OK;
 }
 
+bool
+nx_order_set_ship_country(NxOrder *o, const char *code)
+{
+	const char *alpha2 = nx_country_alpha2(code);
+
+	if (alpha2)
+		memcpy(o->ship_country, alpha2, 3);
+	return alpha2 != NULL || code == NULL;
+}
+
 void
 nx_order_warn(NxOrder *o, const char *fmt,...)
 {
@@ -186,6 +211,16 @@ nx_order_warn(NxOrder *o, const char *fmt,...)
 }
 
 void
+nx_order_bump_updated_at(NxOrder *o, int64_t t)
+{
+	if (!o->has_updated_at || t > o->updated_at)
+	{
+		o->has_updated_at = true;
+		o->updated_at = t;
+	}
+}
+
+void
 nx_order_sum_lines(NxOrder *o)
 {
 	NxMoney		sum = {false, 0};
@@ -193,6 +228,18 @@ nx_order_sum_lines(NxOrder *o)
 	for (size_t i = 0; i < o->nitems; i++)
 		sum = nx_money_add(sum, o->items[i].line_total);
 	o->subtotal = sum;
+}
+
+int
+nx_order_sum_lines_checked(NxOrder *o, const char *field, NxError *err)
+{
+	NxMoney		sum = {false, 0};
+
+	for (size_t i = 0; i < o->nitems; i++)
+		if (nx_money_accumulate(&sum, o->items[i].line_total, field, err) != NX_OK)
+			return NX_FAIL;
+	o->subtotal = sum;
+	return NX_OK;
 }
 
 static json_t *

@@ -2,10 +2,14 @@
  *
  * crypto.c
  *	  Signature checks for webhooks: HMAC-SHA256, RSA and ECDSA with PEM
- *	  public keys, base64 and hex, constant-time comparison (OpenSSL).
+ *	  public keys, base64 and hex, constant-time comparison (OpenSSL), and
+ *	  the PEM rewrapping that marketplaces' key endpoints need.
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -123,6 +127,35 @@ nx_hex_encode(const unsigned char *in, size_t len, char *out, size_t out_size)
 		out[n] = '\0';
 }
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+nx_hex_decode(const char *hex, unsigned char *out, size_t len)
+{
+	if (hex == NULL || strlen(hex) != 2 * len)
+		return NX_FAIL;
+	for (size_t i = 0; i < len; i++)
+	{
+		int			hi = hex_value(hex[2 * i]);
+		int			lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return NX_FAIL;
+		out[i] = (unsigned char) (hi << 4 | lo);
+	}
+	return NX_OK;
+}
+
 bool
 nx_equal_ct(const void *a, const void *b, size_t len)
 {
@@ -163,4 +196,82 @@ nx_verify_signature(const char *pem, const char *digest, const void *data, size_
 	/* Leave no error behind for the next OpenSSL user in this process. */
 	ERR_clear_error();
 	return ok ? NX_OK : nx_fail(err, "signature does not match");
+}
+
+/* Standard and URL-safe base64, with padding. */
+static bool
+is_base64_char(char c)
+{
+	return isalnum((unsigned char) c) || c == '+' || c == '/' || c == '=' || c == '-' || c == '_';
+}
+
+int
+nx_pem_rewrap(const char *key, char **out)
+{
+	const char *begin = strstr(key, "-----BEGIN ");
+	const char *body = key;
+	const char *end = key + strlen(key);
+	char		label[40] = "PUBLIC KEY";
+	char	   *b64;
+	size_t		blen = 0;
+	char	   *pem;
+	size_t		cap;
+	size_t		n;
+
+	*out = NULL;
+	if (begin)
+	{
+		const char *name = begin + strlen("-----BEGIN ");
+		const char *name_end = strstr(name, "-----");
+
+		if (name_end == NULL || name_end == name || (size_t) (name_end - name) >= sizeof(label))
+			return NX_FAIL;
+		for (const char *p = name; p < name_end; p++)
+			if (!isupper((unsigned char) *p) && *p != ' ')
+				return NX_FAIL;
+		memcpy(label, name, name_end - name);
+		label[name_end - name] = '\0';
+		body = name_end + 5;
+		end = strstr(body, "-----END ");
+		if (end == NULL)
+			return NX_FAIL;
+	}
+	/* the base64 body without its line breaks or blanks */
+	if ((b64 = malloc(end - body + 1)) == NULL)
+		return NX_FAIL;
+	for (const char *p = body; p < end; p++)
+	{
+		if (isspace((unsigned char) *p))
+			continue;
+		if (!is_base64_char(*p))
+		{
+			free(b64);
+			return NX_FAIL;
+		}
+		b64[blen++] = *p;
+	}
+	if (blen == 0)
+	{
+		free(b64);
+		return NX_FAIL;
+	}
+	cap = 2 * strlen(label) + 40 + blen + blen / 64 + 2;
+	if ((pem = malloc(cap)) == NULL)
+	{
+		free(b64);
+		return NX_FAIL;
+	}
+	n = (size_t) snprintf(pem, cap, "-----BEGIN %s-----\n", label);
+	for (size_t i = 0; i < blen; i += 64)
+	{
+		size_t		chunk = blen - i < 64 ? blen - i : 64;
+
+		memcpy(pem + n, b64 + i, chunk);
+		n += chunk;
+		pem[n++] = '\n';
+	}
+	snprintf(pem + n, cap - n, "-----END %s-----\n", label);
+	free(b64);
+	*out = pem;
+	return NX_OK;
 }

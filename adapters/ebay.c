@@ -48,7 +48,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,148 +57,7 @@
 
 #define EBAY_MAX_QUANTITY INT64_C(2147483647)
 
-/* ---------- field readers that name the field in their errors ---------- */
-
-/*
- * The string at obj.key.  Absent or JSON null is NULL (an error when
- * required); any other type is an error.
- */
-static int
-get_string(const json_t *obj, const char *key, const char *where, bool required,
-		   const char **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s: expected a string", where);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-/* An optional non-empty string: "" counts as absent (eBay blanks some fields). */
-static int
-get_text(const json_t *obj, const char *key, const char *where, const char **out, NxError *err)
-{
-	if (get_string(obj, key, where, false, out, err) != NX_OK)
-		return NX_FAIL;
-	if (*out && **out == '\0')
-		*out = NULL;
-	return NX_OK;
-}
-
-static int
-get_object(const json_t *obj, const char *key, const char *where, bool required,
-		   const json_t **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
-	if (!json_is_object(v))
-		return nx_fail(err, "%s: expected an object", where);
-	*out = v;
-	return NX_OK;
-}
-
-static int
-get_array(const json_t *obj, const char *key, const char *where, bool required,
-		  const json_t **out, NxError *err)
-{
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return required ? nx_fail(err, "%s: missing", where) : NX_OK;
-	if (!json_is_array(v))
-		return nx_fail(err, "%s: expected an array", where);
-	*out = v;
-	return NX_OK;
-}
-
-/* An id sent as a string or a number, malloc'd; missing or empty is an error. */
-static int
-get_id(const json_t *obj, const char *key, const char *where, char **out, NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", where);
-	if (!json_is_string(v) && !json_is_integer(v))
-		return nx_fail(err, "%s: expected a string", where);
-	if (json_is_string(v) && json_string_value(v)[0] == '\0')
-		return nx_fail(err, "%s: empty", where);
-	*out = nx_json_id(obj, key);
-	if (*out == NULL)
-		return nx_fail(err, "%s: out of memory", where);
-	return NX_OK;
-}
-
-/* An optional ISO 8601 timestamp at obj.key, converted to UTC seconds. */
-static int
-get_time(const json_t *obj, const char *key, const char *where, bool *has, int64_t *out,
-		 NxError *err)
-{
-	const char *text;
-
-	*has = false;
-	if (get_string(obj, key, where, false, &text, err) != NX_OK)
-		return NX_FAIL;
-	if (text == NULL)
-		return NX_OK;
-	if (nx_time_parse(text, out, err, where) != NX_OK)
-		return NX_FAIL;
-	*has = true;
-	return NX_OK;
-}
-
-/* A line quantity: a JSON integer from 1 to what order_items can hold. */
-static int
-get_quantity(const json_t *obj, const char *key, const char *where, int64_t *out, NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", where);
-	if (!json_is_integer(v))
-		return nx_fail(err, "%s: expected an integer", where);
-	*out = json_integer_value(v);
-	if (*out < 1 || *out > EBAY_MAX_QUANTITY)
-		return nx_fail(err, "%s: %lld is not a valid quantity", where, (long long) *out);
-	return NX_OK;
-}
-
-/* strdup into *dst, failing only when out of memory. */
-static int
-dup_into(char **dst, const char *s, NxError *err)
-{
-	*dst = NULL;
-	if (s == NULL)
-		return NX_OK;
-	*dst = nx_strdup(s);
-	return *dst ? NX_OK : nx_fail(err, "out of memory");
-}
-
 /* ---------- money ---------- */
-
-/*
- * acc += v, refusing sums beyond what an amount may hold: a payload with
- * thousands of huge lines must fail, not overflow.
- */
-static int
-money_accumulate(NxMoney *acc, NxMoney v, const char *where, NxError *err)
-{
-	NxMoney		sum = nx_money_add(*acc, v);
-
-	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
-		return nx_fail(err, "%s: the sum is too large", where);
-	*acc = sum;
-	return NX_OK;
-}
 
 static NxMoney
 money_abs(NxMoney m)
@@ -211,14 +69,16 @@ money_abs(NxMoney m)
 
 /*
  * An eBay Amount {value, currency} at obj.key into *out at the order's
- * exponent.  Absent (or JSON null) is an absent amount.
+ * exponent.  Absent (or JSON null) is an absent amount.  Not
+ * nx_json_opt_money: eBay names its amount "value", and a wrong type
+ * gets a message that says what an Amount looks like.
  */
 static int
 ebay_amount(const json_t *obj, const char *prefix, const char *key, const NxOrder *o,
 			NxMoney *out, NxError *err)
 {
 	char		where[160];
-	const json_t *amount = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+	const json_t *amount = json_object_get(obj, key);
 	const json_t *value;
 	const char *currency;
 
@@ -231,7 +91,7 @@ ebay_amount(const json_t *obj, const char *prefix, const char *key, const NxOrde
 		return nx_fail(err, "%s: expected an amount object {value, currency}", where);
 
 	snprintf(where, sizeof(where), "%s%s.currency", prefix, key);
-	if (get_string(amount, "currency", where, false, &currency, err) != NX_OK)
+	if (nx_json_opt_string(amount, "currency", where, &currency, err) != NX_OK)
 		return NX_FAIL;
 	if (currency && strcmp(currency, o->currency) != 0)
 		return nx_fail(err, "%s: \"%.16s\" differs from the order currency %s", where,
@@ -273,7 +133,7 @@ ebay_currency(const json_t *order, const json_t *summary, NxOrder *o, NxError *e
 			snprintf(where, sizeof(where), "lineItems[0].lineItemCost.currency");
 		}
 		if (json_is_object(amount) &&
-			get_string(amount, "currency", where, false, &code, err) != NX_OK)
+			nx_json_opt_string(amount, "currency", where, &code, err) != NX_OK)
 			return NX_FAIL;
 	}
 	if (code == NULL)
@@ -319,10 +179,10 @@ ebay_status(const json_t *order, const char **status, char **raw, char *unknown,
 
 	*raw = NULL;
 	unknown[0] = '\0';
-	if (get_string(order, "orderFulfillmentStatus", "orderFulfillmentStatus", true, &ful, err) != NX_OK ||
-		get_string(order, "orderPaymentStatus", "orderPaymentStatus", true, &pay, err) != NX_OK ||
-		get_object(order, "cancelStatus", "cancelStatus", false, &cancel_status, err) != NX_OK ||
-		get_string(cancel_status, "cancelState", "cancelStatus.cancelState", false, &cancel, err) != NX_OK)
+	if (nx_json_req_string(order, "orderFulfillmentStatus", NULL, &ful, err) != NX_OK ||
+		nx_json_req_string(order, "orderPaymentStatus", NULL, &pay, err) != NX_OK ||
+		nx_json_opt_object(order, "cancelStatus", NULL, &cancel_status, err) != NX_OK ||
+		nx_json_opt_string(cancel_status, "cancelState", "cancelStatus.", &cancel, err) != NX_OK)
 		return NX_FAIL;
 	/* getOrders always sends cancelStatus; without one nothing was asked */
 	if (cancel == NULL)
@@ -372,18 +232,18 @@ ebay_ship_to(const json_t *order, const json_t **ship_to, NxError *err)
 	const json_t *step;
 
 	*ship_to = NULL;
-	if (get_array(order, "fulfillmentStartInstructions", "fulfillmentStartInstructions", false,
-				  &instructions, err) != NX_OK)
+	if (nx_json_opt_array(order, "fulfillmentStartInstructions", NULL, &instructions,
+						  err) != NX_OK)
 		return NX_FAIL;
 	first = json_array_get(instructions, 0);
 	if (first == NULL || json_is_null(first))
 		return NX_OK;
 	if (!json_is_object(first))
 		return nx_fail(err, "fulfillmentStartInstructions[0]: expected an object");
-	if (get_object(first, "shippingStep", "fulfillmentStartInstructions[0].shippingStep", false,
-				   &step, err) != NX_OK ||
-		get_object(step, "shipTo", "fulfillmentStartInstructions[0].shippingStep.shipTo", false,
-				   ship_to, err) != NX_OK)
+	if (nx_json_opt_object(first, "shippingStep", "fulfillmentStartInstructions[0].", &step,
+						   err) != NX_OK ||
+		nx_json_opt_object(step, "shipTo", "fulfillmentStartInstructions[0].shippingStep.",
+						   ship_to, err) != NX_OK)
 		return NX_FAIL;
 	return NX_OK;
 }
@@ -399,29 +259,25 @@ ebay_buyer(const json_t *order, NxOrder *o, NxError *err)
 	const char *email = NULL;
 	const char *country = NULL;
 
-	if (get_object(order, "buyer", "buyer", false, &buyer, err) != NX_OK ||
-		get_object(buyer, "buyerRegistrationAddress", "buyer.buyerRegistrationAddress", false,
-				   &reg, err) != NX_OK ||
-		get_text(reg, "fullName", "buyer.buyerRegistrationAddress.fullName", &name, err) != NX_OK ||
-		get_text(reg, "email", "buyer.buyerRegistrationAddress.email", &email, err) != NX_OK ||
+	if (nx_json_opt_object(order, "buyer", NULL, &buyer, err) != NX_OK ||
+		nx_json_opt_object(buyer, "buyerRegistrationAddress", "buyer.", &reg, err) != NX_OK ||
+		nx_json_opt_text(reg, "fullName", "buyer.buyerRegistrationAddress.", &name, err) != NX_OK ||
+		nx_json_opt_text(reg, "email", "buyer.buyerRegistrationAddress.", &email, err) != NX_OK ||
 		ebay_ship_to(order, &ship_to, err) != NX_OK)
 		return NX_FAIL;
 
 	if (ship_to)
 	{
+		const char *at = "fulfillmentStartInstructions[0].shippingStep.shipTo.";
 		const char *ship_name;
 		const char *ship_email;
 
-		if (get_text(ship_to, "fullName", "fulfillmentStartInstructions[0].shippingStep.shipTo.fullName",
-					 &ship_name, err) != NX_OK ||
-			get_text(ship_to, "email", "fulfillmentStartInstructions[0].shippingStep.shipTo.email",
-					 &ship_email, err) != NX_OK ||
-			get_object(ship_to, "contactAddress",
-					   "fulfillmentStartInstructions[0].shippingStep.shipTo.contactAddress", false,
-					   &address, err) != NX_OK ||
-			get_text(address, "countryCode",
-					 "fulfillmentStartInstructions[0].shippingStep.shipTo.contactAddress.countryCode",
-					 &country, err) != NX_OK)
+		if (nx_json_opt_text(ship_to, "fullName", at, &ship_name, err) != NX_OK ||
+			nx_json_opt_text(ship_to, "email", at, &ship_email, err) != NX_OK ||
+			nx_json_opt_object(ship_to, "contactAddress", at, &address, err) != NX_OK ||
+			nx_json_opt_text(address, "countryCode",
+							 "fulfillmentStartInstructions[0].shippingStep.shipTo.contactAddress.",
+							 &country, err) != NX_OK)
 			return NX_FAIL;
 		if (name == NULL)
 			name = ship_name;
@@ -431,18 +287,11 @@ ebay_buyer(const json_t *order, NxOrder *o, NxError *err)
 		if (o->shipping_address == NULL)
 			return nx_fail(err, "out of memory");
 	}
-	if (dup_into(&o->buyer_name, name, err) != NX_OK ||
-		dup_into(&o->buyer_email, email, err) != NX_OK)
+	if (nx_set_string(&o->buyer_name, name, err) != NX_OK ||
+		nx_set_string(&o->buyer_email, email, err) != NX_OK)
 		return NX_FAIL;
-	if (country)
-	{
-		const char *alpha2 = nx_country_alpha2(country);
-
-		if (alpha2)
-			memcpy(o->ship_country, alpha2, 3);
-		else
-			nx_order_warn(o, "unknown eBay ship-to country code \"%.20s\"", country);
-	}
+	if (!nx_order_set_ship_country(o, country))
+		nx_order_warn(o, "unknown eBay ship-to country code \"%.20s\"", country);
 	return NX_OK;
 }
 
@@ -457,15 +306,13 @@ ebay_items(const json_t *order, NxOrder *o, NxMoney *remit_tax, NxError *err)
 	size_t		i;
 	const json_t *line;
 
-	if (get_array(order, "lineItems", "lineItems", true, &lines, err) != NX_OK)
+	if (nx_json_req_array(order, "lineItems", NULL, &lines, err) != NX_OK)
 		return NX_FAIL;
 	json_array_foreach(lines, i, line)
 	{
 		char		prefix[48];
-		char		where[128];
 		NxItem	   *it;
 		const char *sku;
-		const char *title;
 		const json_t *taxes;
 		size_t		k;
 		const json_t *tax;
@@ -476,19 +323,12 @@ ebay_items(const json_t *order, NxOrder *o, NxMoney *remit_tax, NxError *err)
 		if ((it = nx_order_add_item(o)) == NULL)
 			return nx_fail(err, "out of memory");
 
-		snprintf(where, sizeof(where), "%slineItemId", prefix);
-		if (get_id(line, "lineItemId", where, &it->external_item_id, err) != NX_OK)
-			return NX_FAIL;
-		snprintf(where, sizeof(where), "%ssku", prefix);
-		if (get_text(line, "sku", where, &sku, err) != NX_OK ||
-			dup_into(&it->sku, sku, err) != NX_OK)
-			return NX_FAIL;
-		snprintf(where, sizeof(where), "%stitle", prefix);
-		if (get_string(line, "title", where, false, &title, err) != NX_OK ||
-			dup_into(&it->title, title, err) != NX_OK)
-			return NX_FAIL;
-		snprintf(where, sizeof(where), "%squantity", prefix);
-		if (get_quantity(line, "quantity", where, &it->quantity, err) != NX_OK)
+		if (nx_json_req_id(line, "lineItemId", prefix, &it->external_item_id, err) != NX_OK ||
+			nx_json_opt_text(line, "sku", prefix, &sku, err) != NX_OK ||
+			nx_set_string(&it->sku, sku, err) != NX_OK ||
+			nx_json_opt_strdup(line, "title", prefix, &it->title, err) != NX_OK ||
+			nx_json_req_int(line, "quantity", prefix, 1, EBAY_MAX_QUANTITY, &it->quantity,
+							err) != NX_OK)
 			return NX_FAIL;
 
 		/* lineItemCost is the line before discounts, as ordered */
@@ -496,8 +336,7 @@ ebay_items(const json_t *order, NxOrder *o, NxMoney *remit_tax, NxError *err)
 			return NX_FAIL;
 		it->unit_price = nx_money_div(it->line_total, it->quantity);
 
-		snprintf(where, sizeof(where), "%sebayCollectAndRemitTaxes", prefix);
-		if (get_array(line, "ebayCollectAndRemitTaxes", where, false, &taxes, err) != NX_OK)
+		if (nx_json_opt_array(line, "ebayCollectAndRemitTaxes", prefix, &taxes, err) != NX_OK)
 			return NX_FAIL;
 		json_array_foreach(taxes, k, tax)
 		{
@@ -508,7 +347,7 @@ ebay_items(const json_t *order, NxOrder *o, NxMoney *remit_tax, NxError *err)
 			if (!json_is_object(tax))
 				return nx_fail(err, "%sebayCollectAndRemitTaxes[%zu]: expected an object", prefix, k);
 			if (ebay_amount(tax, tax_prefix, "amount", o, &amount, err) != NX_OK ||
-				money_accumulate(remit_tax, amount, "ebayCollectAndRemitTaxes", err) != NX_OK)
+				nx_money_accumulate(remit_tax, amount, "ebayCollectAndRemitTaxes", err) != NX_OK)
 				return NX_FAIL;
 		}
 	}
@@ -529,9 +368,9 @@ ebay_normalize(const json_t *order, NxOrder *o, NxError *err)
 		return nx_fail(err, "order: expected a JSON object");
 	o->marketplace = "ebay";
 	o->fulfillment_method = NX_FBM;
-	if (get_id(order, "orderId", "orderId", &o->external_order_id, err) != NX_OK ||
-		get_text(order, "legacyOrderId", "legacyOrderId", &order_number, err) != NX_OK ||
-		dup_into(&o->order_number, order_number, err) != NX_OK)
+	if (nx_json_req_id(order, "orderId", NULL, &o->external_order_id, err) != NX_OK ||
+		nx_json_opt_text(order, "legacyOrderId", NULL, &order_number, err) != NX_OK ||
+		nx_set_string(&o->order_number, order_number, err) != NX_OK)
 		return NX_FAIL;
 
 	if (ebay_status(order, &o->status, &o->marketplace_status, unknown, sizeof(unknown), err) != NX_OK)
@@ -539,7 +378,7 @@ ebay_normalize(const json_t *order, NxOrder *o, NxError *err)
 	if (unknown[0])
 		nx_order_warn(o, "%s", unknown);
 
-	if (get_object(order, "pricingSummary", "pricingSummary", true, &summary, err) != NX_OK ||
+	if (nx_json_req_object(order, "pricingSummary", NULL, &summary, err) != NX_OK ||
 		ebay_currency(order, summary, o, err) != NX_OK ||
 		ebay_amount(summary, "pricingSummary.", "priceSubtotal", o, &o->subtotal, err) != NX_OK ||
 		ebay_amount(summary, "pricingSummary.", "priceDiscount", o, &price_discount, err) != NX_OK ||
@@ -558,9 +397,10 @@ ebay_normalize(const json_t *order, NxOrder *o, NxError *err)
 									 nx_money_add(money_abs(price_discount),
 												  money_abs(delivery_discount)));
 
-	if (get_time(order, "creationDate", "creationDate", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
-		get_time(order, "lastModifiedDate", "lastModifiedDate", &o->has_updated_at, &o->updated_at,
-				 err) != NX_OK)
+	if (nx_json_opt_time(order, "creationDate", NULL, &o->has_ordered_at, &o->ordered_at,
+						 err) != NX_OK ||
+		nx_json_opt_time(order, "lastModifiedDate", NULL, &o->has_updated_at, &o->updated_at,
+						 err) != NX_OK)
 		return NX_FAIL;
 
 	if (ebay_items(order, o, &remit_tax, err) != NX_OK ||
@@ -569,13 +409,8 @@ ebay_normalize(const json_t *order, NxOrder *o, NxError *err)
 
 	if (!o->tax_total.present)
 		o->tax_total = remit_tax;
-	if (!o->subtotal.present)
-	{
-		/* nx_order_sum_lines without the overflow a hostile payload could cause */
-		for (size_t i = 0; i < o->nitems; i++)
-			if (money_accumulate(&o->subtotal, o->items[i].line_total, "lineItems", err) != NX_OK)
-				return NX_FAIL;
-	}
+	if (!o->subtotal.present && nx_order_sum_lines_checked(o, "lineItems", err) != NX_OK)
+		return NX_FAIL;
 	if (!o->total_amount.present)
 	{
 		/* tax is on top of eBay prices wherever eBay reports it */
@@ -621,7 +456,7 @@ ebay_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError 
 	}
 	if (!json_is_array(orders))
 		return nx_fail(err, "orders: expected an array");
-	if (get_string(page, "next", "next", false, &next, err) != NX_OK)
+	if (nx_json_opt_string(page, "next", NULL, &next, err) != NX_OK)
 		return NX_FAIL;
 	if (nx_page_normalize_each(out, orders, "ebay", ebay_normalize, "orderId") != NX_OK)
 		return nx_fail(err, "orders: out of memory");
@@ -637,85 +472,6 @@ ebay_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError 
 }
 
 /* ---------- webhooks ---------- */
-
-static bool
-is_base64_char(char c)
-{
-	return isalnum((unsigned char) c) || c == '+' || c == '/' || c == '=' || c == '-' || c == '_';
-}
-
-/*
- * A PEM public key in the layout OpenSSL reads (64-character lines),
- * from a PEM with or without line breaks (eBay's getPublicKey returns it
- * on one line) or from bare base64 DER.  malloc'd; NULL if it is neither.
- */
-static char *
-pem_rewrap(const char *key)
-{
-	const char *begin = strstr(key, "-----BEGIN ");
-	const char *body = key;
-	const char *end = key + strlen(key);
-	char		label[40] = "PUBLIC KEY";
-	char	   *b64;
-	size_t		blen = 0;
-	char	   *out;
-	size_t		cap;
-	size_t		n;
-
-	if (begin)
-	{
-		const char *name = begin + strlen("-----BEGIN ");
-		const char *name_end = strstr(name, "-----");
-
-		if (name_end == NULL || name_end == name || (size_t) (name_end - name) >= sizeof(label))
-			return NULL;
-		for (const char *p = name; p < name_end; p++)
-			if (!isupper((unsigned char) *p) && *p != ' ')
-				return NULL;
-		memcpy(label, name, name_end - name);
-		label[name_end - name] = '\0';
-		body = name_end + 5;
-		end = strstr(body, "-----END ");
-		if (end == NULL)
-			return NULL;
-	}
-	if ((b64 = malloc(end - body + 1)) == NULL)
-		return NULL;
-	for (const char *p = body; p < end; p++)
-	{
-		if (isspace((unsigned char) *p))
-			continue;
-		if (!is_base64_char(*p))
-		{
-			free(b64);
-			return NULL;
-		}
-		b64[blen++] = *p;
-	}
-	if (blen == 0)
-	{
-		free(b64);
-		return NULL;
-	}
-	cap = 2 * strlen(label) + 40 + blen + blen / 64 + 2;
-	if ((out = malloc(cap)) == NULL)
-	{
-		free(b64);
-		return NULL;
-	}
-	n = (size_t) snprintf(out, cap, "-----BEGIN %s-----\n", label);
-	for (size_t i = 0; i < blen; i += 64)
-	{
-		size_t		chunk = blen - i < 64 ? blen - i : 64;
-
-		memcpy(out + n, b64 + i, chunk);
-		n += chunk;
-		out[n++] = '\n';
-	}
-	snprintf(out + n, cap - n, "-----END %s-----\n", label);
-	free(b64);
-	return out;
-}
 
 /* The digest named in the header, as nx_verify_signature spells it. */
 static const char *
@@ -770,11 +526,12 @@ ebay_verify_webhook(const NxWebhookInput *in, NxError *err)
 		nx_fail(err, "X-EBAY-SIGNATURE header: not a base64 JSON object");
 		goto done;
 	}
-	if (get_string(envelope, "alg", "X-EBAY-SIGNATURE alg", false, &alg, err) != NX_OK ||
-		get_string(envelope, "kid", "X-EBAY-SIGNATURE kid", true, &kid, err) != NX_OK ||
-		get_string(envelope, "signature", "X-EBAY-SIGNATURE signature", true, &signature_b64,
-				   err) != NX_OK ||
-		get_string(envelope, "digest", "X-EBAY-SIGNATURE digest", false, &digest_name, err) != NX_OK)
+	if (nx_json_opt_string(envelope, "alg", "X-EBAY-SIGNATURE alg", &alg, err) != NX_OK ||
+		nx_json_req_string(envelope, "kid", "X-EBAY-SIGNATURE kid", &kid, err) != NX_OK ||
+		nx_json_req_string(envelope, "signature", "X-EBAY-SIGNATURE signature", &signature_b64,
+						   err) != NX_OK ||
+		nx_json_opt_string(envelope, "digest", "X-EBAY-SIGNATURE digest", &digest_name,
+						   err) != NX_OK)
 		goto done;
 	if (alg && strcasecmp(alg, "ecdsa") != 0)
 	{
@@ -798,7 +555,7 @@ ebay_verify_webhook(const NxWebhookInput *in, NxError *err)
 		nx_fail(err, "X-EBAY-SIGNATURE kid: unknown key id \"%.64s\"", kid);
 		goto done;
 	}
-	if ((pem_fixed = pem_rewrap(pem)) == NULL)
+	if (nx_pem_rewrap(pem, &pem_fixed) != NX_OK)
 	{
 		nx_fail(err, "X-EBAY-SIGNATURE kid: the key for \"%.64s\" is not a PEM public key", kid);
 		goto done;
@@ -835,18 +592,18 @@ ebay_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *ou
 	(void) headers;
 	if (!json_is_object(body))
 		return nx_fail(err, "webhook body: expected a JSON object");
-	if (get_object(body, "metadata", "metadata", false, &metadata, err) != NX_OK ||
-		get_string(metadata, "topic", "metadata.topic", false, &topic, err) != NX_OK ||
-		get_object(body, "notification", "notification", true, &notification, err) != NX_OK ||
-		get_id(notification, "notificationId", "notification.notificationId", &out->event_id,
-			   err) != NX_OK ||
-		get_object(notification, "data", "notification.data", false, &data, err) != NX_OK ||
-		dup_into(&out->topic, topic, err) != NX_OK)
+	if (nx_json_opt_object(body, "metadata", NULL, &metadata, err) != NX_OK ||
+		nx_json_opt_string(metadata, "topic", "metadata.", &topic, err) != NX_OK ||
+		nx_json_req_object(body, "notification", NULL, &notification, err) != NX_OK ||
+		nx_json_req_id(notification, "notificationId", "notification.", &out->event_id,
+					   err) != NX_OK ||
+		nx_json_opt_object(notification, "data", "notification.", &data, err) != NX_OK ||
+		nx_set_string(&out->topic, topic, err) != NX_OK)
 		return NX_FAIL;
 
 	/* ORDER_CONFIRMATION names the order; other topics (account deletion) do not */
 	if (data && json_object_get(data, "orderId") &&
-		get_id(data, "orderId", "notification.data.orderId", &out->order_id, err) != NX_OK)
+		nx_json_req_id(data, "orderId", "notification.data.", &out->order_id, err) != NX_OK)
 		return NX_FAIL;
 	out->order = NULL;			/* ids only: the consumer re-fetches the order */
 	return NX_OK;

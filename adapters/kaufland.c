@@ -53,106 +53,61 @@
 
 /* ---------- small JSON readers ---------- */
 
-/* An optional string member: NULL when missing or null, an error for other types. */
-static int
-opt_string(const json_t *obj, const char *key, const char *field, const char **out,
-		   NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s: expected a string", field);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-/* A required id, a string ("M4K7TQ2") or an integer (id_order_unit). */
+/*
+ * A required id, a string ("M4K7TQ2") or an integer (id_order_unit),
+ * named as the nx_json_* readers name fields.  Not nx_json_req_id: this
+ * one takes a string that starts with a NUL byte (payloads are parsed
+ * with JSON_ALLOW_NUL) as the id "", which nx_json_req_id rejects as
+ * empty; Shopify's reader does the same.
+ */
 static int
 required_id(const json_t *obj, const char *key, const char *field, char **out, NxError *err)
 {
 	const json_t *v = json_object_get(obj, key);
+	char		buf[NX_ERROR_MAX];
+	const char *name = nx_field_name(field, key, buf, sizeof(buf));
 
 	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", field);
+		return nx_fail(err, "%s: missing", name);
 	if (!json_is_integer(v) && !json_is_string(v))
-		return nx_fail(err, "%s: expected a string or an integer", field);
+		return nx_fail(err, "%s: expected a string or an integer", name);
 	if (json_is_string(v) && json_string_length(v) == 0)
-		return nx_fail(err, "%s: empty", field);
+		return nx_fail(err, "%s: empty", name);
 	*out = nx_json_id(obj, key);
 	if (*out == NULL)
-		return nx_fail(err, "%s: out of memory", field);
-	return NX_OK;
-}
-
-/* An optional ISO 8601 timestamp. */
-static int
-opt_time(const json_t *obj, const char *key, const char *field, bool *has, int64_t *out,
-		 NxError *err)
-{
-	const char *text;
-
-	*has = false;
-	if (opt_string(obj, key, field, &text, err) != NX_OK)
-		return NX_FAIL;
-	if (text == NULL)
-		return NX_OK;
-	if (nx_time_parse(text, out, err, field) != NX_OK)
-		return NX_FAIL;
-	*has = true;
+		return nx_fail(err, "%s: out of memory", name);
 	return NX_OK;
 }
 
 /*
- * Optional integer cents as money at the order's exponent.  A string or a
- * fraction means the payload is not what we think it is, so it fails
- * rather than being guessed at.
+ * Optional integer cents as money at the order's exponent, field naming
+ * it as the nx_json_* readers do.  A string or a fraction means the
+ * payload is not what we think it is, so it fails rather than being
+ * guessed at.
  */
 static int
 opt_cents(const json_t *obj, const char *key, const char *field, int exponent, NxMoney *out,
 		  NxError *err)
 {
 	const json_t *v = json_object_get(obj, key);
+	char		buf[NX_ERROR_MAX];
+	const char *name = nx_field_name(field, key, buf, sizeof(buf));
 
 	out->present = false;
 	out->minor = 0;
 	if (v == NULL || json_is_null(v))
 		return NX_OK;
 	if (!json_is_integer(v))
-		return nx_fail(err, "%s: expected integer cents", field);
+		return nx_fail(err, "%s: expected integer cents", name);
 	return nx_money_from_minor(json_integer_value(v), KAUFLAND_CENTS_EXPONENT, exponent, out,
-							   err, field);
-}
-
-/* acc += v, failing past the largest amount instead of overflowing. */
-static int
-add_checked(NxMoney *acc, NxMoney v, const char *field, NxError *err)
-{
-	*acc = nx_money_add(*acc, v);
-	if (acc->minor > NX_MONEY_MAX_MINOR || acc->minor < -NX_MONEY_MAX_MINOR)
-		return nx_fail(err, "%s: the sum over the order units is too large", field);
-	return NX_OK;
-}
-
-/* A non-empty string, or NULL. */
-static const char *
-non_empty(const char *s)
-{
-	return s && *s ? s : NULL;
+							   err, name);
 }
 
 /* "first last" from an address, with whichever parts are present. */
 static char *
 join_name(const json_t *address)
 {
-	const char *first = non_empty(nx_json_str(address, "first_name"));
-	const char *last = non_empty(nx_json_str(address, "last_name"));
-
-	if (first && last)
-		return nx_sprintf("%s %s", first, last);
-	return nx_strdup(first ? first : last);
+	return nx_join_name(nx_json_str(address, "first_name"), nx_json_str(address, "last_name"));
 }
 
 /* The order inside a detail response ({data: order}) or a bare order. */
@@ -189,11 +144,7 @@ order_units(const json_t *order, const json_t **units, NxError *err)
 
 /* ---------- status and fulfilment ---------- */
 
-static const struct
-{
-	const char *raw;
-	const char *status;
-}			unit_statuses[] = {
+static const NxStatusMap unit_statuses[] = {
 	{"open", NX_PENDING},
 	{"need_to_be_sent", NX_CONFIRMED},
 	{"sent", NX_SHIPPED},
@@ -202,19 +153,8 @@ static const struct
 	{"returned", NX_RETURN_RECEIVED},
 	{"returned_paid", NX_REFUNDED},
 	{"cancelled", NX_CANCELLED},
+	{NULL, NULL}
 };
-
-/* The canonical status of one unit; NULL for a status we do not know. */
-static const char *
-unit_status(const char *raw)
-{
-	size_t		i;
-
-	for (i = 0; i < sizeof(unit_statuses) / sizeof(unit_statuses[0]); i++)
-		if (strcmp(raw, unit_statuses[i].raw) == 0)
-			return unit_statuses[i].status;
-	return NULL;
-}
 
 static int
 cmp_strings(const void *a, const void *b)
@@ -277,6 +217,7 @@ kaufland_status(const json_t *units, const char **status, char **raw, const char
 	json_array_foreach(units, i, unit)
 	{
 		const json_t *v = json_object_get(unit, "status");
+		bool		known;
 
 		if (!json_is_string(v))
 		{
@@ -288,13 +229,9 @@ kaufland_status(const json_t *units, const char **status, char **raw, const char
 						   v == NULL || json_is_null(v) ? "missing" : "expected a string");
 		}
 		raws[i] = json_string_value(v);
-		mapped[i] = unit_status(raws[i]);
-		if (mapped[i] == NULL)
-		{
-			if (*unknown == NULL)
-				*unknown = raws[i];
-			mapped[i] = NX_PENDING;
-		}
+		mapped[i] = nx_status_map(unit_statuses, raws[i], &known);
+		if (!known && *unknown == NULL)
+			*unknown = raws[i];
 	}
 	*status = nx_status_aggregate(mapped, n);
 	*raw = raw_status_string(raws, n);
@@ -348,7 +285,7 @@ kaufland_classify(const json_t *doc, const char **status, const char **fulfillme
 static int
 kaufland_unit(const json_t *unit, size_t index, NxOrder *o, NxMoney *shipping, NxError *err)
 {
-	char		field[64];
+	char		at[48];
 	const char *currency;
 	NxItem	   *it;
 	bool		has_updated;
@@ -357,50 +294,41 @@ kaufland_unit(const json_t *unit, size_t index, NxOrder *o, NxMoney *shipping, N
 
 	if (!json_is_object(unit))
 		return nx_fail(err, "order_units[%zu]: expected an object", index);
+	snprintf(at, sizeof(at), "order_units[%zu].", index);
 
-	snprintf(field, sizeof(field), "order_units[%zu].currency", index);
-	if (opt_string(unit, "currency", field, &currency, err) != NX_OK)
+	if (nx_json_req_string(unit, "currency", at, &currency, err) != NX_OK)
 		return NX_FAIL;
-	if (currency == NULL)
-		return nx_fail(err, "%s: missing", field);
 	if (o->currency[0] == '\0')
 	{
 		if (nx_order_set_currency(o, currency, err) != NX_OK)
-			return nx_fail(err, "%s: \"%.20s\" is not an ISO 4217 code", field, currency);
+			return nx_fail(err, "%scurrency: \"%.20s\" is not an ISO 4217 code", at, currency);
 	}
 	else if (strcmp(o->currency, currency) != 0)
-		return nx_fail(err, "%s: \"%.20s\" differs from the order's %s", field, currency,
+		return nx_fail(err, "%scurrency: \"%.20s\" differs from the order's %s", at, currency,
 					   o->currency);
 
 	it = nx_order_add_item(o);
 	if (it == NULL)
 		return nx_fail(err, "order_units[%zu]: out of memory", index);
-	snprintf(field, sizeof(field), "order_units[%zu].id_order_unit", index);
-	if (required_id(unit, "id_order_unit", field, &it->external_item_id, err) != NX_OK)
+	if (required_id(unit, "id_order_unit", at, &it->external_item_id, err) != NX_OK)
 		return NX_FAIL;
 	/* id_offer is the seller's offer reference, the closest thing to a SKU */
 	it->sku = nx_json_id(unit, "id_offer");
-	it->title = nx_strdup(non_empty(nx_json_str(unit, "product.title")));
+	it->title = nx_strdup(nx_nonempty(nx_json_str(unit, "product.title")));
 	it->quantity = 1;
 
-	snprintf(field, sizeof(field), "order_units[%zu].price", index);
-	if (opt_cents(unit, "price", field, o->exponent, &it->line_total, err) != NX_OK)
+	if (opt_cents(unit, "price", at, o->exponent, &it->line_total, err) != NX_OK)
 		return NX_FAIL;
 	it->unit_price = it->line_total;
 
-	snprintf(field, sizeof(field), "order_units[%zu].shipping_rate", index);
-	if (opt_cents(unit, "shipping_rate", field, o->exponent, &rate, err) != NX_OK ||
-		add_checked(shipping, rate, "shipping_rate", err) != NX_OK)
+	if (opt_cents(unit, "shipping_rate", at, o->exponent, &rate, err) != NX_OK ||
+		nx_money_accumulate(shipping, rate, "shipping_rate", err) != NX_OK)
 		return NX_FAIL;
 
-	snprintf(field, sizeof(field), "order_units[%zu].ts_updated_iso", index);
-	if (opt_time(unit, "ts_updated_iso", field, &has_updated, &updated, err) != NX_OK)
+	if (nx_json_opt_time(unit, "ts_updated_iso", at, &has_updated, &updated, err) != NX_OK)
 		return NX_FAIL;
-	if (has_updated && (!o->has_updated_at || updated > o->updated_at))
-	{
-		o->has_updated_at = true;
-		o->updated_at = updated;
-	}
+	if (has_updated)
+		nx_order_bump_updated_at(o, updated);
 	return NX_OK;
 }
 
@@ -412,27 +340,25 @@ kaufland_buyer(const json_t *order, NxOrder *o, NxError *err)
 	const json_t *shipping = json_object_get(order, "shipping_address");
 	const char *email;
 	const char *country;
-	const char *alpha2;
 
-	if (opt_string(json_object_get(order, "buyer"), "email", "buyer.email", &email, err) != NX_OK)
+	if (nx_json_opt_text(json_object_get(order, "buyer"), "email", "buyer.email", &email,
+						 err) != NX_OK)
 		return NX_FAIL;
-	o->buyer_email = nx_strdup(non_empty(email));
+	o->buyer_email = nx_strdup(email);
 
 	if (json_is_object(billing))
 		o->buyer_name = join_name(billing);
 	if (o->buyer_name == NULL && json_is_object(shipping))
 		o->buyer_name = join_name(shipping);
 
-	if (shipping == NULL || json_is_null(shipping))
-		return NX_OK;
-	if (!json_is_object(shipping))
-		return nx_fail(err, "shipping_address: expected an object");
-	if (opt_string(shipping, "country", "shipping_address.country", &country, err) != NX_OK)
+	if (nx_json_opt_object(order, "shipping_address", NULL, &shipping, err) != NX_OK)
 		return NX_FAIL;
-	alpha2 = nx_country_alpha2(country);
-	if (alpha2)
-		memcpy(o->ship_country, alpha2, 3);
-	else if (country)
+	if (shipping == NULL)
+		return NX_OK;
+	if (nx_json_opt_string(shipping, "country", "shipping_address.country", &country,
+						   err) != NX_OK)
+		return NX_FAIL;
+	if (!nx_order_set_ship_country(o, country))
 		nx_order_warn(o, "unknown shipping_address.country \"%.40s\"", country);
 	o->shipping_address = json_deep_copy(shipping);
 	if (o->shipping_address == NULL)
@@ -453,7 +379,7 @@ kaufland_normalize(const json_t *doc, NxOrder *o, NxError *err)
 
 	if (unwrap_order(doc, &order, err) != NX_OK)
 		return NX_FAIL;
-	if (required_id(order, "id_order", "id_order", &o->external_order_id, err) != NX_OK)
+	if (required_id(order, "id_order", NULL, &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 	o->order_number = nx_strdup(o->external_order_id);
 	if (o->order_number == NULL)
@@ -476,49 +402,29 @@ kaufland_normalize(const json_t *doc, NxOrder *o, NxError *err)
 	}
 
 	/* cancelled units keep their price, as the fixtures' conventions say */
-	o->subtotal.present = false;
-	o->subtotal.minor = 0;
-	for (i = 0; i < o->nitems; i++)
-	{
-		if (add_checked(&o->subtotal, o->items[i].line_total, "price", err) != NX_OK)
-			return NX_FAIL;
-	}
+	if (nx_order_sum_lines_checked(o, "price", err) != NX_OK)
+		return NX_FAIL;
 	o->shipping_total = shipping;
 	/* prices include VAT and Kaufland has no discounts: tax and discount stay null */
 	if (o->subtotal.present)
 	{
 		o->total_amount = o->subtotal;
-		if (add_checked(&o->total_amount, shipping, "shipping_rate", err) != NX_OK)
+		if (nx_money_accumulate(&o->total_amount, shipping, "shipping_rate", err) != NX_OK)
 			return NX_FAIL;
 	}
 
-	if (opt_time(order, "ts_created_iso", "ts_created_iso", &o->has_ordered_at, &o->ordered_at,
-				 err) != NX_OK)
+	if (nx_json_opt_time(order, "ts_created_iso", NULL, &o->has_ordered_at, &o->ordered_at,
+						 err) != NX_OK)
 		return NX_FAIL;
 	if (!o->has_updated_at &&
-		opt_time(order, "ts_units_updated_iso", "ts_units_updated_iso", &o->has_updated_at,
-				 &o->updated_at, err) != NX_OK)
+		nx_json_opt_time(order, "ts_units_updated_iso", NULL, &o->has_updated_at,
+						 &o->updated_at, err) != NX_OK)
 		return NX_FAIL;
 
 	return kaufland_buyer(order, o, err);
 }
 
 /* ---------- a list page ---------- */
-
-/* A non-negative integer of pagination. */
-static int
-pagination_int(const json_t *pagination, const char *key, int64_t *out, NxError *err)
-{
-	const json_t *v = json_object_get(pagination, key);
-
-	if (!json_is_integer(v))
-		return nx_fail(err, "pagination.%s: %s", key,
-					   v == NULL || json_is_null(v) ? "missing" : "expected an integer");
-	*out = json_integer_value(v);
-	if (*out < 0 || *out > KAUFLAND_MAX_OFFSET)
-		return nx_fail(err, "pagination.%s: %lld is out of range", key, (long long) *out);
-	return NX_OK;
-}
 
 static int
 kaufland_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
@@ -538,8 +444,10 @@ kaufland_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxEr
 					   "missing (not a Kaufland /v2/orders page)");
 	if (!json_is_object(pagination))
 		return nx_fail(err, "pagination: %s", pagination ? "expected an object" : "missing");
-	if (pagination_int(pagination, "offset", &offset, err) != NX_OK ||
-		pagination_int(pagination, "total", &total, err) != NX_OK)
+	if (nx_json_req_int(pagination, "offset", "pagination.", 0, KAUFLAND_MAX_OFFSET, &offset,
+						err) != NX_OK ||
+		nx_json_req_int(pagination, "total", "pagination.", 0, KAUFLAND_MAX_OFFSET, &total,
+						err) != NX_OK)
 		return NX_FAIL;
 
 	/* summaries carry no units or prices: hand back the ids to fetch */
@@ -573,38 +481,6 @@ kaufland_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxEr
 }
 
 /* ---------- webhooks ---------- */
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly 64 hex digits (either case) into 32 bytes. */
-static bool
-hex_decode_32(const char *hex, unsigned char *out)
-{
-	size_t		i;
-
-	if (strlen(hex) != 64)
-		return false;
-	for (i = 0; i < 32; i++)
-	{
-		int			hi = hex_value(hex[2 * i]);
-		int			lo = hex_value(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (unsigned char) (hi << 4 | lo);
-	}
-	return true;
-}
 
 /* Unix seconds as sent in Shop-Timestamp: digits only, no sign, no fraction. */
 static bool
@@ -653,7 +529,7 @@ kaufland_verify_webhook(const NxWebhookInput *in, NxError *err)
 	if (skew > KAUFLAND_WINDOW_SECONDS || skew < -KAUFLAND_WINDOW_SECONDS)
 		return nx_fail(err, "shop-timestamp: %lld is %lld s from now, outside the %d s window",
 					   (long long) ts, (long long) skew, KAUFLAND_WINDOW_SECONDS);
-	if (!hex_decode_32(signature, given))
+	if (nx_hex_decode(signature, given, sizeof(given)) != NX_OK)
 		return nx_fail(err, "shop-signature: not a hex HMAC-SHA256");
 
 	/* "POST\n" URL "\n" BODY "\n" TIMESTAMP, the body as the exact bytes received */
@@ -710,10 +586,10 @@ kaufland_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent
 	(void) headers;				/* everything is in the body */
 	if (!json_is_object(body))
 		return nx_fail(err, "body: expected a JSON object");
-	if (required_id(body, "id_message", "id_message", &out->event_id, err) != NX_OK)
+	if (required_id(body, "id_message", NULL, &out->event_id, err) != NX_OK)
 		return NX_FAIL;
-	if (opt_string(body, "event_name", "event_name", &topic, err) != NX_OK ||
-		opt_string(body, "resource", "resource", &resource, err) != NX_OK)
+	if (nx_json_opt_string(body, "event_name", NULL, &topic, err) != NX_OK ||
+		nx_json_opt_string(body, "resource", NULL, &resource, err) != NX_OK)
 		return NX_FAIL;
 	out->topic = nx_strdup(topic);
 	out->order_id = nx_json_id(body, "id_order");

@@ -247,6 +247,17 @@ nx_money_add(NxMoney a, NxMoney b)
 	return r;
 }
 
+int
+nx_money_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
+{
+	NxMoney		sum = nx_money_add(*acc, v);
+
+	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
+		return nx_fail(err, "%s: the sum is too large", field);
+	*acc = sum;
+	return NX_OK;
+}
+
 NxMoney
 nx_money_sub(NxMoney a, NxMoney b)
 {

@@ -51,74 +51,35 @@
 
 /* ---------- small JSON readers ---------- */
 
-/* An optional string member: NULL when missing or null, an error for other types. */
-static int
-opt_string(const json_t *obj, const char *key, const char *field, const char **out,
-		   NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s: expected a string", field);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-/* A required id, sent as a JSON integer (Shopify ids exceed 2^31) or a string. */
+/*
+ * A required id, sent as a JSON integer (Shopify ids exceed 2^31) or a
+ * string; field as for the nx_json_* readers.  Not nx_json_req_id, which
+ * rejects a string starting with a NUL byte as empty: see Kaufland's.
+ */
 static int
 required_id(const json_t *obj, const char *key, const char *field, char **out, NxError *err)
 {
 	const json_t *v = json_object_get(obj, key);
+	char		buf[NX_ERROR_MAX];
+	const char *name = nx_field_name(field, key, buf, sizeof(buf));
 
 	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", field);
+		return nx_fail(err, "%s: missing", name);
 	if (!json_is_integer(v) && !json_is_string(v))
-		return nx_fail(err, "%s: expected an integer or a string", field);
+		return nx_fail(err, "%s: expected an integer or a string", name);
 	if (json_is_string(v) && json_string_length(v) == 0)
-		return nx_fail(err, "%s: empty", field);
+		return nx_fail(err, "%s: empty", name);
 	*out = nx_json_id(obj, key);
 	if (*out == NULL)
-		return nx_fail(err, "%s: out of memory", field);
+		return nx_fail(err, "%s: out of memory", name);
 	return NX_OK;
-}
-
-/* An optional timestamp with the shop's offset, converted to UTC seconds. */
-static int
-opt_time(const json_t *obj, const char *key, bool *has, int64_t *out, NxError *err)
-{
-	const char *text;
-
-	*has = false;
-	if (opt_string(obj, key, key, &text, err) != NX_OK)
-		return NX_FAIL;
-	if (text == NULL)
-		return NX_OK;
-	if (nx_time_parse(text, out, err, key) != NX_OK)
-		return NX_FAIL;
-	*has = true;
-	return NX_OK;
-}
-
-/* A non-empty string, or NULL. */
-static const char *
-non_empty(const char *s)
-{
-	return s && *s ? s : NULL;
 }
 
 /* "first last" with whichever parts are present; NULL when neither is. */
 static char *
 join_name(const json_t *obj)
 {
-	const char *first = non_empty(nx_json_str(obj, "first_name"));
-	const char *last = non_empty(nx_json_str(obj, "last_name"));
-
-	if (first && last)
-		return nx_sprintf("%s %s", first, last);
-	return nx_strdup(first ? first : last);
+	return nx_join_name(nx_json_str(obj, "first_name"), nx_json_str(obj, "last_name"));
 }
 
 /* ---------- status and fulfilment ---------- */
@@ -131,16 +92,14 @@ join_name(const json_t *obj)
 static int
 all_delivered(const json_t *order, bool *delivered, NxError *err)
 {
-	const json_t *fulfillments = json_object_get(order, "fulfillments");
+	const json_t *fulfillments;
 	const json_t *f;
 	size_t		i;
 	size_t		successful = 0;
 
 	*delivered = false;
-	if (fulfillments == NULL || json_is_null(fulfillments))
-		return NX_OK;
-	if (!json_is_array(fulfillments))
-		return nx_fail(err, "fulfillments: expected an array");
+	if (nx_json_opt_array(order, "fulfillments", NULL, &fulfillments, err) != NX_OK)
+		return NX_FAIL;
 	json_array_foreach(fulfillments, i, f)
 	{
 		const char *status = nx_json_str(f, "status");
@@ -192,9 +151,9 @@ shopify_status(const json_t *order, const char **status, char **raw,
 	*raw = NULL;
 	*unknown_field = NULL;
 	*unknown_value = NULL;
-	if (opt_string(order, "financial_status", "financial_status", &financial, err) != NX_OK ||
-		opt_string(order, "fulfillment_status", "fulfillment_status", &fulfillment, err) != NX_OK ||
-		opt_string(order, "cancelled_at", "cancelled_at", &cancelled_at, err) != NX_OK ||
+	if (nx_json_opt_string(order, "financial_status", NULL, &financial, err) != NX_OK ||
+		nx_json_opt_string(order, "fulfillment_status", NULL, &fulfillment, err) != NX_OK ||
+		nx_json_opt_string(order, "cancelled_at", NULL, &cancelled_at, err) != NX_OK ||
 		all_delivered(order, &delivered, err) != NX_OK)
 		return NX_FAIL;
 	if (cancelled_at && nx_time_parse(cancelled_at, &ignored, err, "cancelled_at") != NX_OK)
@@ -308,9 +267,9 @@ order_money(const json_t *order, const char *key, const NxOrder *o, NxMoney *out
 static char *
 item_title(const json_t *line)
 {
-	const char *name = non_empty(nx_json_str(line, "name"));
-	const char *title = non_empty(nx_json_str(line, "title"));
-	const char *variant = non_empty(nx_json_str(line, "variant_title"));
+	const char *name = nx_nonempty(nx_json_str(line, "name"));
+	const char *title = nx_nonempty(nx_json_str(line, "title"));
+	const char *variant = nx_nonempty(nx_json_str(line, "variant_title"));
 
 	if (name)
 		return nx_strdup(name);
@@ -322,10 +281,10 @@ item_title(const json_t *line)
 static int
 shopify_item(const json_t *line, size_t index, NxOrder *o, NxError *err)
 {
+	char		at[48];
 	char		field[64];
 	NxItem	   *it;
 	const char *sku;
-	const json_t *qv;
 	int64_t		quantity;
 	NxMoney		price;
 
@@ -334,30 +293,21 @@ shopify_item(const json_t *line, size_t index, NxOrder *o, NxError *err)
 	it = nx_order_add_item(o);
 	if (it == NULL)
 		return nx_fail(err, "line_items[%zu]: out of memory", index);
+	snprintf(at, sizeof(at), "line_items[%zu].", index);
 
-	snprintf(field, sizeof(field), "line_items[%zu].id", index);
-	if (required_id(line, "id", field, &it->external_item_id, err) != NX_OK)
-		return NX_FAIL;
-
-	snprintf(field, sizeof(field), "line_items[%zu].sku", index);
-	if (opt_string(line, "sku", field, &sku, err) != NX_OK)
-		return NX_FAIL;
 	/* Shopify sends "" for a variant without a SKU: that is no SKU */
-	it->sku = nx_strdup(non_empty(sku));
+	if (required_id(line, "id", at, &it->external_item_id, err) != NX_OK ||
+		nx_json_opt_text(line, "sku", at, &sku, err) != NX_OK)
+		return NX_FAIL;
+	it->sku = nx_strdup(sku);
 	it->title = item_title(line);
 
-	qv = json_object_get(line, "quantity");
-	if (!json_is_integer(qv))
-		return nx_fail(err, "line_items[%zu].quantity: %s", index,
-					   qv == NULL || json_is_null(qv) ? "missing" : "expected an integer");
-	quantity = json_integer_value(qv);
-	if (quantity < 0 || quantity > SHOPIFY_MAX_QUANTITY)
-		return nx_fail(err, "line_items[%zu].quantity: %lld is out of range", index,
-					   (long long) quantity);
+	if (nx_json_req_int(line, "quantity", at, 0, SHOPIFY_MAX_QUANTITY, &quantity, err) != NX_OK)
+		return NX_FAIL;
 	it->quantity = quantity;
 
 	/* `price` is the unit price before discounts, in the shop currency */
-	snprintf(field, sizeof(field), "line_items[%zu].price", index);
+	snprintf(field, sizeof(field), "%sprice", at);
 	if (nx_money_from_json(json_object_get(line, "price"), o->exponent, &price, err,
 						   field) != NX_OK)
 		return NX_FAIL;
@@ -374,36 +324,17 @@ shopify_item(const json_t *line, size_t index, NxOrder *o, NxError *err)
 static int
 shopify_items(const json_t *order, NxOrder *o, NxError *err)
 {
-	const json_t *lines = json_object_get(order, "line_items");
+	const json_t *lines;
 	const json_t *line;
 	size_t		i;
 
-	if (lines == NULL || json_is_null(lines))
-		return nx_fail(err, "line_items: missing");
-	if (!json_is_array(lines))
-		return nx_fail(err, "line_items: expected an array");
+	if (nx_json_req_array(order, "line_items", NULL, &lines, err) != NX_OK)
+		return NX_FAIL;
 	json_array_foreach(lines, i, line)
 	{
 		if (shopify_item(line, i, o, err) != NX_OK)
 			return NX_FAIL;
 	}
-	return NX_OK;
-}
-
-/* Sum of the line totals, for an order without total_line_items_price. */
-static int
-sum_lines(NxOrder *o, NxError *err)
-{
-	NxMoney		sum = {false, 0};
-	size_t		i;
-
-	for (i = 0; i < o->nitems; i++)
-	{
-		sum = nx_money_add(sum, o->items[i].line_total);
-		if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
-			return nx_fail(err, "line_items: the sum of the line totals is too large");
-	}
-	o->subtotal = sum;
 	return NX_OK;
 }
 
@@ -417,17 +348,17 @@ shopify_buyer(const json_t *order, NxOrder *o, NxError *err)
 	const char *address_keys[] = {"billing_address", "shipping_address"};
 	size_t		i;
 
-	if (opt_string(order, "email", "email", &email, err) != NX_OK ||
-		opt_string(order, "contact_email", "contact_email", &contact, err) != NX_OK)
+	if (nx_json_opt_text(order, "email", NULL, &email, err) != NX_OK ||
+		nx_json_opt_text(order, "contact_email", NULL, &contact, err) != NX_OK)
 		return NX_FAIL;
-	o->buyer_email = nx_strdup(non_empty(email) ? email : non_empty(contact));
+	o->buyer_email = nx_strdup(email ? email : contact);
 
 	if (json_is_object(customer))
 		o->buyer_name = join_name(customer);
 	for (i = 0; o->buyer_name == NULL && i < 2; i++)
 	{
 		const json_t *address = json_object_get(order, address_keys[i]);
-		const char *name = non_empty(nx_json_str(address, "name"));
+		const char *name = nx_nonempty(nx_json_str(address, "name"));
 
 		o->buyer_name = name ? nx_strdup(name) : json_is_object(address) ? join_name(address) : NULL;
 	}
@@ -438,20 +369,17 @@ shopify_buyer(const json_t *order, NxOrder *o, NxError *err)
 static int
 shopify_address(const json_t *order, NxOrder *o, NxError *err)
 {
-	const json_t *address = json_object_get(order, "shipping_address");
+	const json_t *address;
 	const char *code;
-	const char *alpha2;
 
-	if (address == NULL || json_is_null(address))
-		return NX_OK;
-	if (!json_is_object(address))
-		return nx_fail(err, "shipping_address: expected an object");
-	if (opt_string(address, "country_code", "shipping_address.country_code", &code, err) != NX_OK)
+	if (nx_json_opt_object(order, "shipping_address", NULL, &address, err) != NX_OK)
 		return NX_FAIL;
-	alpha2 = nx_country_alpha2(code);
-	if (alpha2)
-		memcpy(o->ship_country, alpha2, 3);
-	else if (code)
+	if (address == NULL)
+		return NX_OK;
+	if (nx_json_opt_string(address, "country_code", "shipping_address.country_code", &code,
+						   err) != NX_OK)
+		return NX_FAIL;
+	if (!nx_order_set_ship_country(o, code))
 		nx_order_warn(o, "unknown shipping_address.country_code \"%.40s\"", code);
 	o->shipping_address = json_deep_copy(address);
 	if (o->shipping_address == NULL)
@@ -469,19 +397,16 @@ shopify_normalize(const json_t *order, NxOrder *o, NxError *err)
 
 	if (!json_is_object(order))
 		return nx_fail(err, "order: expected a JSON object");
-	if (required_id(order, "id", "id", &o->external_order_id, err) != NX_OK)
+	if (required_id(order, "id", NULL, &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 
 	/* `name` ("#1001") is what the merchant sees; order_number is 1001 */
-	if (opt_string(order, "name", "name", &name, err) != NX_OK)
+	if (nx_json_opt_string(order, "name", NULL, &name, err) != NX_OK)
 		return NX_FAIL;
 	o->order_number = name ? nx_strdup(name) : nx_json_id(order, "order_number");
 
-	if (opt_string(order, "currency", "currency", &currency, err) != NX_OK)
-		return NX_FAIL;
-	if (currency == NULL)
-		return nx_fail(err, "currency: missing");
-	if (nx_order_set_currency(o, currency, err) != NX_OK)
+	if (nx_json_req_string(order, "currency", NULL, &currency, err) != NX_OK ||
+		nx_order_set_currency(o, currency, err) != NX_OK)
 		return NX_FAIL;
 
 	if (shopify_status(order, &o->status, &o->marketplace_status, &unknown_field,
@@ -500,15 +425,17 @@ shopify_normalize(const json_t *order, NxOrder *o, NxError *err)
 						   "total_shipping_price_set.shop_money.amount") != NX_OK)
 		return NX_FAIL;
 
-	if (opt_time(order, "created_at", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
-		opt_time(order, "updated_at", &o->has_updated_at, &o->updated_at, err) != NX_OK)
+	if (nx_json_opt_time(order, "created_at", NULL, &o->has_ordered_at, &o->ordered_at,
+						 err) != NX_OK ||
+		nx_json_opt_time(order, "updated_at", NULL, &o->has_updated_at, &o->updated_at,
+						 err) != NX_OK)
 		return NX_FAIL;
 
 	if (shopify_buyer(order, o, err) != NX_OK ||
 		shopify_address(order, o, err) != NX_OK ||
 		shopify_items(order, o, err) != NX_OK)
 		return NX_FAIL;
-	if (!o->subtotal.present && sum_lines(o, err) != NX_OK)
+	if (!o->subtotal.present && nx_order_sum_lines_checked(o, "line_items", err) != NX_OK)
 		return NX_FAIL;
 	return NX_OK;
 }

@@ -68,17 +68,14 @@
 /* Epoch milliseconds accepted: 1970 to 9999, so that the time helpers never overflow. */
 #define WALMART_MAX_EPOCH_MS INT64_C(253402300799999)
 
-static const struct
-{
-	const char *raw;
-	const char *status;
-}			walmart_statuses[] =
+static const NxStatusMap walmart_statuses[] =
 {
 	{"Created", NX_CONFIRMED},
 	{"Acknowledged", NX_PROCESSING},
 	{"Shipped", NX_SHIPPED},
 	{"Delivered", NX_DELIVERED},
 	{"Cancelled", NX_CANCELLED},
+	{NULL, NULL}
 };
 
 /* The status entries of a PO, as the aggregation and the raw string need them. */
@@ -93,62 +90,20 @@ typedef struct WalmartStatuses
 
 /* ---------- small readers ---------- */
 
-static int
-walmart_opt_str(const json_t *obj, const char *key, const char *where, const char **out,
-				NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s%s%s: expected a string", where, *where ? "." : "", key);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-static int
-walmart_opt_strdup(const json_t *obj, const char *key, const char *where, char **out,
-				   NxError *err)
-{
-	const char *s;
-
-	if (walmart_opt_str(obj, key, where, &s, err) != NX_OK)
-		return NX_FAIL;
-	*out = nx_strdup(s);
-	return NX_OK;
-}
-
-static int
-walmart_opt_obj(const json_t *obj, const char *key, const char *where, const json_t **out,
-				NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_object(v))
-		return nx_fail(err, "%s%s%s: expected an object", where, *where ? "." : "", key);
-	*out = v;
-	return NX_OK;
-}
-
 /*
- * An optional array at obj.key1.key2 ("key2" may be NULL): Walmart wraps
- * its arrays in an object named after the element ({"orderLine": [...]}).
+ * An optional array at obj.key1.key2: Walmart wraps its arrays in an
+ * object named after the element ({"orderLine": [...]}).  field names
+ * obj.key1 as for the nx_json_* readers.
  */
 static int
-walmart_opt_list(const json_t *obj, const char *key1, const char *key2, const char *where,
+walmart_opt_list(const json_t *obj, const char *key1, const char *key2, const char *field,
 				 const json_t **out, NxError *err)
 {
 	const json_t *v;
-	char		field[128];
+	char		buf[NX_ERROR_MAX];
 
 	*out = NULL;
-	snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "", key1);
-	if (walmart_opt_obj(obj, key1, where, &v, err) != NX_OK)
+	if (nx_json_opt_object(obj, key1, field, &v, err) != NX_OK)
 		return NX_FAIL;
 	if (v == NULL)
 		return NX_OK;
@@ -156,7 +111,8 @@ walmart_opt_list(const json_t *obj, const char *key1, const char *key2, const ch
 	if (v == NULL || json_is_null(v))
 		return NX_OK;
 	if (!json_is_array(v))
-		return nx_fail(err, "%s.%s: expected an array", field, key2);
+		return nx_fail(err, "%s.%s: expected an array",
+					   nx_field_name(field, key1, buf, sizeof(buf)), key2);
 	*out = v;
 	return NX_OK;
 }
@@ -166,42 +122,31 @@ walmart_opt_list(const json_t *obj, const char *key1, const char *key2, const ch
  * null leaves *has false.
  */
 static int
-walmart_time(const json_t *obj, const char *key, const char *where, bool *has, int64_t *out,
+walmart_time(const json_t *obj, const char *key, const char *field, bool *has, int64_t *out,
 			 NxError *err)
 {
 	const json_t *v = json_object_get(obj, key);
-	char		field[128];
+	char		buf[NX_ERROR_MAX];
+	const char *name = nx_field_name(field, key, buf, sizeof(buf));
 	json_int_t	ms;
 
 	*has = false;
-	snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "", key);
 	if (v == NULL || json_is_null(v))
 		return NX_OK;
 	if (json_is_string(v))
 	{
-		if (nx_time_parse(json_string_value(v), out, err, field) != NX_OK)
+		if (nx_time_parse(json_string_value(v), out, err, name) != NX_OK)
 			return NX_FAIL;
 		*has = true;
 		return NX_OK;
 	}
 	if (!json_is_integer(v))
-		return nx_fail(err, "%s: expected epoch milliseconds", field);
+		return nx_fail(err, "%s: expected epoch milliseconds", name);
 	ms = json_integer_value(v);
 	if (ms < 0 || ms > WALMART_MAX_EPOCH_MS)
-		return nx_fail(err, "%s: %lld is out of range", field, (long long) ms);
+		return nx_fail(err, "%s: %lld is out of range", name, (long long) ms);
 	*out = nx_time_from_epoch_ms(ms);
 	*has = true;
-	return NX_OK;
-}
-
-static int
-walmart_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
-{
-	NxMoney		sum = nx_money_add(*acc, v);
-
-	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
-		return nx_fail(err, "%s: the sum is too large", field);
-	*acc = sum;
 	return NX_OK;
 }
 
@@ -234,36 +179,10 @@ walmart_find_currency(const json_t *order)
 	return NULL;
 }
 
-/* {currency, amount} at obj.key; absent or null gives an absent amount. */
-static int
-walmart_money(const json_t *obj, const char *key, const char *where, NxOrder *o,
-			  NxMoney *out, NxError *err)
-{
-	const json_t *m;
-	const char *code;
-	char		field[160];
-
-	out->present = false;
-	out->minor = 0;
-	if (walmart_opt_obj(obj, key, where, &m, err) != NX_OK)
-		return NX_FAIL;
-	if (m == NULL)
-		return NX_OK;
-	snprintf(field, sizeof(field), "%s.%s.currency", where, key);
-	if (walmart_opt_str(m, "currency", "", &code, err) != NX_OK)
-		return nx_fail(err, "%s: expected a string", field);
-	if (code != NULL && o->currency[0] != '\0' && strcmp(code, o->currency) != 0)
-		return nx_fail(err, "%s: \"%.20s\" differs from the order currency %s", field, code,
-					   o->currency);
-	snprintf(field, sizeof(field), "%s.%s.amount", where, key);
-	if (json_object_get(m, "amount") == NULL || json_is_null(json_object_get(m, "amount")))
-		return nx_fail(err, "%s: missing", field);
-	return nx_money_from_json(json_object_get(m, "amount"), o->exponent, out, err, field);
-}
-
 /*
- * Sum of the PRODUCT charges of a charge list; refund lists wrap each
- * charge as {"charge": {...}} (wrapped = true).
+ * Sum of the PRODUCT charges of a charge list (the path of the list in
+ * where); refund lists wrap each charge as {"charge": {...}} (wrapped =
+ * true).
  */
 static int
 walmart_product_sum(const json_t *charges, bool wrapped, const char *where, NxOrder *o,
@@ -272,6 +191,7 @@ walmart_product_sum(const json_t *charges, bool wrapped, const char *where, NxOr
 	size_t		j;
 	const json_t *c;
 	char		at[160];
+	char		prefix[161];
 	NxMoney		m;
 
 	out->present = false;
@@ -281,16 +201,17 @@ walmart_product_sum(const json_t *charges, bool wrapped, const char *where, NxOr
 		const char *type;
 
 		snprintf(at, sizeof(at), "%s[%zu]%s", where, j, wrapped ? ".charge" : "");
+		snprintf(prefix, sizeof(prefix), "%s.", at);
 		if (wrapped)
 			c = json_object_get(c, "charge");
 		if (!json_is_object(c))
 			return nx_fail(err, "%s: expected an object", at);
-		if (walmart_opt_str(c, "chargeType", at, &type, err) != NX_OK)
+		if (nx_json_opt_string(c, "chargeType", prefix, &type, err) != NX_OK)
 			return NX_FAIL;
 		if (type == NULL || strcmp(type, "PRODUCT") != 0)
 			continue;
-		if (walmart_money(c, "chargeAmount", at, o, &m, err) != NX_OK ||
-			walmart_accumulate(out, m, at, err) != NX_OK)
+		if (nx_json_opt_money(c, "chargeAmount", prefix, false, o, &m, err) != NX_OK ||
+			nx_money_accumulate(out, m, at, err) != NX_OK)
 			return NX_FAIL;
 	}
 	return NX_OK;
@@ -298,22 +219,7 @@ walmart_product_sum(const json_t *charges, bool wrapped, const char *where, NxOr
 
 /* ---------- status ---------- */
 
-static const char *
-walmart_status(const char *raw, bool *known)
-{
-	for (size_t i = 0; i < sizeof(walmart_statuses) / sizeof(walmart_statuses[0]); i++)
-	{
-		if (strcmp(raw, walmart_statuses[i].raw) == 0)
-		{
-			*known = true;
-			return walmart_statuses[i].status;
-		}
-	}
-	*known = false;
-	return NX_PENDING;
-}
-
-/* Whether a line's PRODUCT refunds cover its PRODUCT charges. */
+/* Whether a line's PRODUCT refunds cover its PRODUCT charges; where ends in '.'. */
 static int
 walmart_line_refunded(const json_t *line, const char *where, NxOrder *o, bool *refunded,
 					  NxError *err)
@@ -326,17 +232,17 @@ walmart_line_refunded(const json_t *line, const char *where, NxOrder *o, bool *r
 	int64_t		magnitude;
 
 	*refunded = false;
-	snprintf(at, sizeof(at), "%s.refund", where);
-	if (walmart_opt_obj(line, "refund", where, &refunds, err) != NX_OK)
+	if (nx_json_opt_object(line, "refund", where, &refunds, err) != NX_OK)
 		return NX_FAIL;
 	if (refunds == NULL)
 		return NX_OK;
+	snprintf(at, sizeof(at), "%srefund.", where);
 	if (walmart_opt_list(refunds, "refundCharges", "refundCharge", at, &refunds, err) != NX_OK)
 		return NX_FAIL;
-	snprintf(at, sizeof(at), "%s.refund.refundCharges.refundCharge", where);
+	snprintf(at, sizeof(at), "%srefund.refundCharges.refundCharge", where);
 	if (walmart_product_sum(refunds, true, at, o, &back, err) != NX_OK)
 		return NX_FAIL;
-	snprintf(at, sizeof(at), "%s.charges.charge", where);
+	snprintf(at, sizeof(at), "%scharges.charge", where);
 	if (walmart_opt_list(line, "charges", "charge", where, &charges, err) != NX_OK ||
 		walmart_product_sum(charges, false, at, o, &charged, err) != NX_OK)
 		return NX_FAIL;
@@ -368,7 +274,7 @@ walmart_line_statuses(const json_t *line, const char *where, NxOrder *o, Walmart
 		walmart_opt_list(line, "orderLineStatuses", "orderLineStatus", where, &entries, err) != NX_OK)
 		return NX_FAIL;
 	if (json_array_size(entries) == 0)
-		return nx_fail(err, "%s.orderLineStatuses.orderLineStatus: missing (a line without status)",
+		return nx_fail(err, "%sorderLineStatuses.orderLineStatus: missing (a line without status)",
 					   where);
 	json_array_foreach(entries, k, e)
 	{
@@ -377,14 +283,13 @@ walmart_line_statuses(const json_t *line, const char *where, NxOrder *o, Walmart
 		bool		known;
 		size_t		d;
 
-		snprintf(at, sizeof(at), "%s.orderLineStatuses.orderLineStatus[%zu]", where, k);
 		if (!json_is_object(e))
-			return nx_fail(err, "%s: expected an object", at);
-		if (walmart_opt_str(e, "status", at, &raw, err) != NX_OK)
+			return nx_fail(err, "%sorderLineStatuses.orderLineStatus[%zu]: expected an object",
+						   where, k);
+		snprintf(at, sizeof(at), "%sorderLineStatuses.orderLineStatus[%zu].", where, k);
+		if (nx_json_req_string(e, "status", at, &raw, err) != NX_OK)
 			return NX_FAIL;
-		if (raw == NULL)
-			return nx_fail(err, "%s.status: missing", at);
-		canonical = walmart_status(raw, &known);
+		canonical = nx_status_map(walmart_statuses, raw, &known);
 		if (!known && s->unknown == NULL)
 			s->unknown = raw;
 		if (refunded && strcmp(canonical, NX_CANCELLED) != 0)
@@ -441,7 +346,8 @@ walmart_join(const WalmartStatuses *s)
 
 /*
  * The aggregated status and raw status string of a PO; o supplies the
- * currency exponent the refund check reads amounts at.
+ * currency exponent the refund check reads amounts at.  The line readers
+ * take where, the path of the line with a trailing '.'.
  */
 static int
 walmart_po_status(const json_t *order, NxOrder *o, const char **status, char **raw,
@@ -455,17 +361,17 @@ walmart_po_status(const json_t *order, NxOrder *o, const char **status, char **r
 	char		where[64];
 
 	memset(&s, 0, sizeof(s));
-	if (walmart_opt_list(order, "orderLines", "orderLine", "", &lines, err) != NX_OK)
+	if (walmart_opt_list(order, "orderLines", "orderLine", NULL, &lines, err) != NX_OK)
 		return NX_FAIL;
 	if (json_array_size(lines) == 0)
 		return nx_fail(err, "orderLines.orderLine: missing (a purchase order without lines)");
 	json_array_foreach(lines, i, line)
 	{
-		snprintf(where, sizeof(where), "orderLines.orderLine[%zu]", i);
+		snprintf(where, sizeof(where), "orderLines.orderLine[%zu].", i);
 		if (!json_is_object(line))
 		{
 			walmart_statuses_free(&s);
-			return nx_fail(err, "%s: expected an object", where);
+			return nx_fail(err, "orderLines.orderLine[%zu]: expected an object", i);
 		}
 		if (walmart_line_statuses(line, where, o, &s, &cap, err) != NX_OK)
 		{
@@ -521,6 +427,7 @@ walmart_charges(const json_t *line, const char *where, NxOrder *o, NxItem *it,
 	size_t		j;
 	const json_t *c;
 	char		at[160];
+	char		prefix[168];
 
 	if (walmart_opt_list(line, "charges", "charge", where, &charges, err) != NX_OK)
 		return NX_FAIL;
@@ -531,43 +438,40 @@ walmart_charges(const json_t *line, const char *where, NxOrder *o, NxItem *it,
 		NxMoney		amount;
 		NxMoney		tax_amount;
 
-		snprintf(at, sizeof(at), "%s.charges.charge[%zu]", where, j);
+		snprintf(at, sizeof(at), "%scharges.charge[%zu]", where, j);
+		snprintf(prefix, sizeof(prefix), "%s.", at);
 		if (!json_is_object(c))
 			return nx_fail(err, "%s: expected an object", at);
-		if (walmart_opt_str(c, "chargeType", at, &type, err) != NX_OK)
+		if (nx_json_req_string(c, "chargeType", prefix, &type, err) != NX_OK)
 			return NX_FAIL;
-		if (type == NULL)
-			return nx_fail(err, "%s.chargeType: missing", at);
 		if (strcmp(type, "PRODUCT") != 0 && strcmp(type, "SHIPPING") != 0)
 			continue;
-		if (walmart_money(c, "chargeAmount", at, o, &amount, err) != NX_OK)
+		if (nx_json_opt_money(c, "chargeAmount", prefix, false, o, &amount, err) != NX_OK)
 			return NX_FAIL;
 		if (!amount.present)
 			return nx_fail(err, "%s.chargeAmount: missing", at);
-		if (walmart_opt_obj(c, "tax", at, &tax, err) != NX_OK)
+		if (nx_json_opt_object(c, "tax", prefix, &tax, err) != NX_OK)
 			return NX_FAIL;
 		tax_amount.present = false;
 		tax_amount.minor = 0;
 		if (tax != NULL)
 		{
-			char		tat[176];
-
-			snprintf(tat, sizeof(tat), "%s.tax", at);
-			if (walmart_money(tax, "taxAmount", tat, o, &tax_amount, err) != NX_OK)
+			snprintf(prefix, sizeof(prefix), "%s.tax.", at);
+			if (nx_json_opt_money(tax, "taxAmount", prefix, false, o, &tax_amount, err) != NX_OK)
 				return NX_FAIL;
 		}
 		sums->any_charge = true;
 		if (strcmp(type, "PRODUCT") == 0)
 		{
-			if (walmart_accumulate(&it->line_total, amount, at, err) != NX_OK)
+			if (nx_money_accumulate(&it->line_total, amount, at, err) != NX_OK)
 				return NX_FAIL;
 		}
-		else if (walmart_accumulate(&sums->shipping, amount, "shipping_total", err) != NX_OK)
+		else if (nx_money_accumulate(&sums->shipping, amount, "shipping_total", err) != NX_OK)
 			return NX_FAIL;
-		if (walmart_accumulate(&sums->tax, tax_amount, "tax_total", err) != NX_OK)
+		if (nx_money_accumulate(&sums->tax, tax_amount, "tax_total", err) != NX_OK)
 			return NX_FAIL;
 	}
-	return walmart_accumulate(&sums->subtotal, it->line_total, "subtotal", err);
+	return nx_money_accumulate(&sums->subtotal, it->line_total, "subtotal", err);
 }
 
 static int
@@ -583,39 +487,39 @@ walmart_line(const json_t *line, size_t i, const char *po, NxOrder *o, WalmartSu
 	int64_t		t;
 	NxItem	   *it;
 
-	snprintf(where, sizeof(where), "orderLines.orderLine[%zu]", i);
 	if (!json_is_object(line))
-		return nx_fail(err, "%s: expected an object", where);
+		return nx_fail(err, "orderLines.orderLine[%zu]: expected an object", i);
+	snprintf(where, sizeof(where), "orderLines.orderLine[%zu].", i);
 	if ((it = nx_order_add_item(o)) == NULL)
 		return nx_fail(err, "out of memory");
 
 	/* line numbers are strings ("1"); a number is read the same way */
 	if ((number = nx_json_id(line, "lineNumber")) == NULL)
-		return nx_fail(err, "%s.lineNumber: missing", where);
+		return nx_fail(err, "%slineNumber: missing", where);
 	it->external_item_id = nx_sprintf("%s-%s", po, number);
 	free(number);
 
-	if (walmart_opt_obj(line, "item", where, &item, err) != NX_OK)
+	if (nx_json_opt_object(line, "item", where, &item, err) != NX_OK)
 		return NX_FAIL;
 	if (item != NULL)
 	{
 		char		iat[80];
 
-		snprintf(iat, sizeof(iat), "%s.item", where);
-		if (walmart_opt_strdup(item, "sku", iat, &it->sku, err) != NX_OK ||
-			walmart_opt_strdup(item, "productName", iat, &it->title, err) != NX_OK)
+		snprintf(iat, sizeof(iat), "%sitem.", where);
+		if (nx_json_opt_strdup(item, "sku", iat, &it->sku, err) != NX_OK ||
+			nx_json_opt_strdup(item, "productName", iat, &it->title, err) != NX_OK)
 			return NX_FAIL;
 	}
 
 	/* {"unitOfMeasurement": "EACH", "amount": "2"}: the count is a string */
-	if (walmart_opt_obj(line, "orderLineQuantity", where, &qty, err) != NX_OK)
+	if (nx_json_opt_object(line, "orderLineQuantity", where, &qty, err) != NX_OK)
 		return NX_FAIL;
 	if (qty == NULL || json_object_get(qty, "amount") == NULL)
-		return nx_fail(err, "%s.orderLineQuantity.amount: missing", where);
+		return nx_fail(err, "%sorderLineQuantity.amount: missing", where);
 	if (nx_json_int(qty, "amount", &q, NULL) != NX_OK)
-		return nx_fail(err, "%s.orderLineQuantity.amount: expected an integer", where);
+		return nx_fail(err, "%sorderLineQuantity.amount: expected an integer", where);
 	if (q < 0 || q > WALMART_MAX_QUANTITY)
-		return nx_fail(err, "%s.orderLineQuantity.amount: %lld is out of range", where,
+		return nx_fail(err, "%sorderLineQuantity.amount: %lld is out of range", where,
 					   (long long) q);
 	it->quantity = q;
 
@@ -625,11 +529,8 @@ walmart_line(const json_t *line, size_t i, const char *po, NxOrder *o, WalmartSu
 
 	if (walmart_time(line, "statusDate", where, &has, &t, err) != NX_OK)
 		return NX_FAIL;
-	if (has && (!o->has_updated_at || t > o->updated_at))
-	{
-		o->has_updated_at = true;
-		o->updated_at = t;
-	}
+	if (has)
+		nx_order_bump_updated_at(o, t);
 	return NX_OK;
 }
 
@@ -652,14 +553,14 @@ walmart_normalize(const json_t *order_in, NxOrder *o, NxError *err)
 	memset(&sums, 0, sizeof(sums));
 	if (!json_is_object(order))
 		return nx_fail(err, "order: expected a purchase order object");
-	if (walmart_opt_strdup(order, "purchaseOrderId", "", &o->external_order_id, err) != NX_OK)
+	if (nx_json_opt_strdup(order, "purchaseOrderId", NULL, &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 	if (o->external_order_id == NULL || o->external_order_id[0] == '\0')
 		return nx_fail(err, "purchaseOrderId: missing");
-	if (walmart_opt_strdup(order, "customerOrderId", "", &o->order_number, err) != NX_OK ||
-		walmart_opt_strdup(order, "customerEmailId", "", &o->buyer_email, err) != NX_OK)
+	if (nx_json_opt_strdup(order, "customerOrderId", NULL, &o->order_number, err) != NX_OK ||
+		nx_json_opt_strdup(order, "customerEmailId", NULL, &o->buyer_email, err) != NX_OK)
 		return NX_FAIL;
-	if (walmart_time(order, "orderDate", "", &o->has_ordered_at, &o->ordered_at, err) != NX_OK)
+	if (walmart_time(order, "orderDate", NULL, &o->has_ordered_at, &o->ordered_at, err) != NX_OK)
 		return NX_FAIL;
 
 	if ((currency = walmart_find_currency(order)) != NULL &&
@@ -674,29 +575,24 @@ walmart_normalize(const json_t *order_in, NxOrder *o, NxError *err)
 		nx_order_warn(o, "unknown Walmart line status \"%.100s\"", unknown);
 	o->fulfillment_method = walmart_fulfillment(order);
 
-	if (walmart_opt_obj(order, "shippingInfo", "", &ship, err) != NX_OK ||
+	if (nx_json_opt_object(order, "shippingInfo", NULL, &ship, err) != NX_OK ||
 		(ship != NULL &&
-		 walmart_opt_obj(ship, "postalAddress", "shippingInfo", &addr, err) != NX_OK))
+		 nx_json_opt_object(ship, "postalAddress", "shippingInfo.", &addr, err) != NX_OK))
 		return NX_FAIL;
 	if (addr != NULL)
 	{
-		const char *alpha2;
-
 		o->shipping_address = json_incref((json_t *) addr);
-		if (walmart_opt_strdup(addr, "name", "shippingInfo.postalAddress", &o->buyer_name, err) != NX_OK ||
-			walmart_opt_str(addr, "country", "shippingInfo.postalAddress", &country, err) != NX_OK)
+		if (nx_json_opt_strdup(addr, "name", "shippingInfo.postalAddress.", &o->buyer_name,
+							   err) != NX_OK ||
+			nx_json_opt_string(addr, "country", "shippingInfo.postalAddress.", &country,
+							   err) != NX_OK)
 			return NX_FAIL;
-		if (country != NULL)
-		{
-			if ((alpha2 = nx_country_alpha2(country)) != NULL)
-				memcpy(o->ship_country, alpha2, 3);
-			else
-				nx_order_warn(o, "unknown country code \"%.20s\" in shippingInfo.postalAddress.country",
-							  country);
-		}
+		if (!nx_order_set_ship_country(o, country))
+			nx_order_warn(o, "unknown country code \"%.20s\" in shippingInfo.postalAddress.country",
+						  country);
 	}
 
-	if (walmart_opt_list(order, "orderLines", "orderLine", "", &lines, err) != NX_OK)
+	if (walmart_opt_list(order, "orderLines", "orderLine", NULL, &lines, err) != NX_OK)
 		return NX_FAIL;
 	if (json_array_size(lines) == 0)
 		return nx_fail(err, "orderLines.orderLine: missing (a purchase order without lines)");
@@ -779,18 +675,6 @@ walmart_classify(const json_t *order_in, const char **status, const char **fulfi
 
 /* ---------- webhooks ---------- */
 
-static int
-walmart_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * The 32 bytes of the signature header, written in hex (64 digits) or
  * base64; false if it is neither.
@@ -800,7 +684,6 @@ walmart_decode_signature(const char *value, unsigned char *mac)
 {
 	char		text[128];
 	size_t		len;
-	bool		hex = true;
 	unsigned char buf[96];
 
 	/* header values may carry trailing blanks; a signature is never long */
@@ -812,16 +695,8 @@ walmart_decode_signature(const char *value, unsigned char *mac)
 	memcpy(text, value, len);
 	text[len] = '\0';
 
-	for (size_t i = 0; i < len; i++)
-		if (walmart_hex_value(text[i]) < 0)
-			hex = false;
-	if (hex && len == 64)
-	{
-		for (size_t i = 0; i < 32; i++)
-			mac[i] = (unsigned char) (walmart_hex_value(text[2 * i]) * 16 +
-									  walmart_hex_value(text[2 * i + 1]));
+	if (nx_hex_decode(text, mac, 32) == NX_OK)
 		return true;
-	}
 	if (nx_base64_decode(text, buf, sizeof(buf)) != 32)
 		return false;
 	memcpy(mac, buf, 32);
@@ -869,19 +744,19 @@ walmart_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent 
 	(void) headers;
 	if (!json_is_object(body))
 		return nx_fail(err, "notification: expected a JSON object");
-	if (walmart_opt_obj(body, "source", "", &source, err) != NX_OK ||
-		walmart_opt_obj(body, "payload", "", &payload, err) != NX_OK)
+	if (nx_json_opt_object(body, "source", NULL, &source, err) != NX_OK ||
+		nx_json_opt_object(body, "payload", NULL, &payload, err) != NX_OK)
 		return NX_FAIL;
 	if (source == NULL)
 		return nx_fail(err, "source: missing");
-	if (walmart_opt_str(source, "eventId", "source", &id, err) != NX_OK ||
-		walmart_opt_str(source, "eventType", "source", &type, err) != NX_OK)
+	if (nx_json_opt_string(source, "eventId", "source.", &id, err) != NX_OK ||
+		nx_json_opt_string(source, "eventType", "source.", &type, err) != NX_OK)
 		return NX_FAIL;
 	if (id == NULL || id[0] == '\0')
 		return nx_fail(err, "source.eventId: missing");
 	if (payload != NULL &&
-		(walmart_opt_str(payload, "subEventType", "payload", &sub, err) != NX_OK ||
-		 walmart_opt_obj(payload, "order", "payload", &order, err) != NX_OK))
+		(nx_json_opt_string(payload, "subEventType", "payload.", &sub, err) != NX_OK ||
+		 nx_json_opt_object(payload, "order", "payload.", &order, err) != NX_OK))
 		return NX_FAIL;
 
 	out->event_id = nx_strdup(id);
@@ -891,7 +766,7 @@ walmart_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent 
 	{
 		const char *po;
 
-		if (walmart_opt_str(order, "purchaseOrderId", "payload.order", &po, err) != NX_OK)
+		if (nx_json_opt_string(order, "purchaseOrderId", "payload.order.", &po, err) != NX_OK)
 			return NX_FAIL;
 		out->order_id = nx_strdup(po);
 

@@ -59,17 +59,14 @@
 /* order_items.quantity is an integer column */
 #define ZALANDO_MAX_QUANTITY INT64_C(2147483647)
 
-static const struct
-{
-	const char *raw;
-	const char *status;
-}			zalando_line_statuses[] =
+static const NxStatusMap zalando_line_statuses[] =
 {
 	{"initial", NX_CONFIRMED},
 	{"reserved", NX_PROCESSING},
 	{"shipped", NX_SHIPPED},
 	{"returned", NX_RETURN_RECEIVED},
 	{"canceled", NX_CANCELLED},
+	{NULL, NULL}
 };
 
 /* One raw line status and how many lines have it. */
@@ -92,77 +89,6 @@ typedef struct ZalandoLines
 } ZalandoLines;
 
 /* ---------- small readers ---------- */
-
-static int
-zalando_opt_str(const json_t *obj, const char *key, const char *where, const char **out,
-				NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_string(v))
-		return nx_fail(err, "%s%s%s: expected a string", where, *where ? "." : "", key);
-	*out = json_string_value(v);
-	return NX_OK;
-}
-
-static int
-zalando_opt_strdup(const json_t *obj, const char *key, const char *where, char **out,
-				   NxError *err)
-{
-	const char *s;
-
-	if (zalando_opt_str(obj, key, where, &s, err) != NX_OK)
-		return NX_FAIL;
-	*out = nx_strdup(s);
-	return NX_OK;
-}
-
-static int
-zalando_opt_obj(const json_t *obj, const char *key, const char *where, const json_t **out,
-				NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return NX_OK;
-	if (!json_is_object(v))
-		return nx_fail(err, "%s%s%s: expected an object", where, *where ? "." : "", key);
-	*out = v;
-	return NX_OK;
-}
-
-static int
-zalando_opt_time(const json_t *attrs, const char *key, bool *has, int64_t *out, NxError *err)
-{
-	const char *s;
-	char		field[64];
-
-	*has = false;
-	if (zalando_opt_str(attrs, key, "attributes", &s, err) != NX_OK)
-		return NX_FAIL;
-	if (s == NULL)
-		return NX_OK;
-	snprintf(field, sizeof(field), "attributes.%s", key);
-	if (nx_time_parse(s, out, err, field) != NX_OK)
-		return NX_FAIL;
-	*has = true;
-	return NX_OK;
-}
-
-static int
-zalando_accumulate(NxMoney *acc, NxMoney v, const char *field, NxError *err)
-{
-	NxMoney		sum = nx_money_add(*acc, v);
-
-	if (sum.minor > NX_MONEY_MAX_MINOR || sum.minor < -NX_MONEY_MAX_MINOR)
-		return nx_fail(err, "%s: the sum is too large", field);
-	*acc = sum;
-	return NX_OK;
-}
 
 /* The data array of a relationship ({"data": [{type, id}, ...]}), or NULL. */
 static int
@@ -255,21 +181,6 @@ zalando_lookup(const json_t *idx, char kind, const char *id)
 
 /* ---------- statuses ---------- */
 
-static const char *
-zalando_line_status(const char *raw, bool *known)
-{
-	for (size_t i = 0; i < sizeof(zalando_line_statuses) / sizeof(zalando_line_statuses[0]); i++)
-	{
-		if (strcmp(raw, zalando_line_statuses[i].raw) == 0)
-		{
-			*known = true;
-			return zalando_line_statuses[i].status;
-		}
-	}
-	*known = false;
-	return NX_PENDING;
-}
-
 static void
 zalando_lines_free(ZalandoLines *l)
 {
@@ -282,7 +193,7 @@ static int
 zalando_lines_add(ZalandoLines *l, const char *raw, NxError *err)
 {
 	bool		known;
-	const char *canonical = zalando_line_status(raw, &known);
+	const char *canonical = nx_status_map(zalando_line_statuses, raw, &known);
 	size_t		c;
 
 	if (!known && l->unknown == NULL)
@@ -343,41 +254,6 @@ zalando_raw_status(const char *order_status, const ZalandoLines *l)
 
 /* ---------- lines and items ---------- */
 
-/* A {amount, currency} price; the first currency seen sets the order's. */
-static int
-zalando_money(const json_t *obj, const char *key, const char *where, NxOrder *o,
-			  NxMoney *out, NxError *err)
-{
-	const json_t *m;
-	const char *code;
-	char		field[128];
-
-	out->present = false;
-	out->minor = 0;
-	if (zalando_opt_obj(obj, key, where, &m, err) != NX_OK)
-		return NX_FAIL;
-	if (m == NULL)
-		return NX_OK;
-	snprintf(field, sizeof(field), "%s.%s.currency", where, key);
-	if (zalando_opt_str(m, "currency", "", &code, err) != NX_OK)
-		return nx_fail(err, "%s: expected a string", field);
-	if (code != NULL)
-	{
-		if (o->currency[0] == '\0')
-		{
-			if (nx_order_set_currency(o, code, err) != NX_OK)
-				return nx_fail(err, "%s: \"%.20s\" is not an ISO 4217 currency code", field, code);
-		}
-		else if (strcmp(code, o->currency) != 0)
-			return nx_fail(err, "%s: \"%.20s\" differs from the order currency %s", field, code,
-						   o->currency);
-	}
-	snprintf(field, sizeof(field), "%s.%s.amount", where, key);
-	if (json_object_get(m, "amount") == NULL || json_is_null(json_object_get(m, "amount")))
-		return nx_fail(err, "%s: missing", field);
-	return nx_money_from_json(json_object_get(m, "amount"), o->exponent, out, err, field);
-}
-
 /*
  * Resolve one {type, id} reference of a relationship in the index; where
  * names the reference for the error.
@@ -407,6 +283,7 @@ zalando_item(const json_t *ref, size_t i, const json_t *idx, NxOrder *o, Zalando
 {
 	char		where[48];
 	char		lwhere[96];
+	char		attrs_at[112];
 	char		field[128];
 	const json_t *item;
 	const json_t *attrs;
@@ -423,10 +300,10 @@ zalando_item(const json_t *ref, size_t i, const json_t *idx, NxOrder *o, Zalando
 	if ((it = nx_order_add_item(o)) == NULL)
 		return nx_fail(err, "out of memory");
 
-	snprintf(field, sizeof(field), "%s.attributes", where);
-	if (zalando_opt_strdup(attrs, "order_item_id", field, &it->external_item_id, err) != NX_OK ||
-		zalando_opt_strdup(attrs, "external_id", field, &it->sku, err) != NX_OK ||
-		zalando_opt_strdup(attrs, "description", field, &it->title, err) != NX_OK)
+	snprintf(field, sizeof(field), "%s.attributes.", where);
+	if (nx_json_opt_strdup(attrs, "order_item_id", field, &it->external_item_id, err) != NX_OK ||
+		nx_json_opt_strdup(attrs, "external_id", field, &it->sku, err) != NX_OK ||
+		nx_json_opt_strdup(attrs, "description", field, &it->title, err) != NX_OK)
 		return NX_FAIL;
 	if (it->external_item_id == NULL)
 		it->external_item_id = nx_strdup(nx_json_str(item, "id"));
@@ -447,16 +324,14 @@ zalando_item(const json_t *ref, size_t i, const json_t *idx, NxOrder *o, Zalando
 		if (zalando_resolve(lref, idx, 'L', lwhere, &line, err) != NX_OK)
 			return NX_FAIL;
 		la = json_object_get(line, "attributes");
-		snprintf(field, sizeof(field), "%s.attributes", lwhere);
-		if (zalando_opt_str(la, "status", field, &status, err) != NX_OK)
-			return NX_FAIL;
-		if (status == NULL)
-			return nx_fail(err, "%s.status: missing", field);
-		if (zalando_money(la, "price", field, o, &price, err) != NX_OK)
+		snprintf(attrs_at, sizeof(attrs_at), "%s.attributes", lwhere);
+		snprintf(field, sizeof(field), "%s.", attrs_at);
+		if (nx_json_req_string(la, "status", field, &status, err) != NX_OK ||
+			nx_json_opt_money(la, "price", field, true, o, &price, err) != NX_OK)
 			return NX_FAIL;
 		if (!price.present)
-			return nx_fail(err, "%s.price: missing", field);
-		if (zalando_accumulate(&it->line_total, price, field, err) != NX_OK ||
+			return nx_fail(err, "%sprice: missing", field);
+		if (nx_money_accumulate(&it->line_total, price, attrs_at, err) != NX_OK ||
 			zalando_lines_add(lines, status, err) != NX_OK)
 			return NX_FAIL;
 	}
@@ -473,7 +348,7 @@ zalando_item(const json_t *ref, size_t i, const json_t *idx, NxOrder *o, Zalando
 	if (it->quantity < 0 || it->quantity > ZALANDO_MAX_QUANTITY)
 		return nx_fail(err, "%s: %lld is out of range", field, (long long) it->quantity);
 	it->unit_price = nx_money_div(it->line_total, it->quantity);
-	return zalando_accumulate(subtotal, it->line_total, "subtotal", err);
+	return nx_money_accumulate(subtotal, it->line_total, "subtotal", err);
 }
 
 /* ---------- one order ---------- */
@@ -487,43 +362,32 @@ zalando_buyer(const json_t *attrs, NxOrder *o, NxError *err)
 	const char *first;
 	const char *last;
 	const char *country;
-	const char *alpha2;
 
-	if (zalando_opt_obj(attrs, "billing_address", "attributes", &billing, err) != NX_OK ||
-		zalando_opt_obj(attrs, "shipping_address", "attributes", &shipping, err) != NX_OK ||
-		zalando_opt_strdup(attrs, "customer_email", "attributes", &o->buyer_email, err) != NX_OK)
+	if (nx_json_opt_object(attrs, "billing_address", "attributes.", &billing, err) != NX_OK ||
+		nx_json_opt_object(attrs, "shipping_address", "attributes.", &shipping, err) != NX_OK ||
+		nx_json_opt_strdup(attrs, "customer_email", "attributes.", &o->buyer_email, err) != NX_OK)
 		return NX_FAIL;
 
 	named = billing ? billing : shipping;
 	if (named != NULL)
 	{
-		const char *where = billing ? "attributes.billing_address" : "attributes.shipping_address";
+		const char *where = billing ? "attributes.billing_address." : "attributes.shipping_address.";
 
-		if (zalando_opt_str(named, "first_name", where, &first, err) != NX_OK ||
-			zalando_opt_str(named, "last_name", where, &last, err) != NX_OK)
+		if (nx_json_opt_string(named, "first_name", where, &first, err) != NX_OK ||
+			nx_json_opt_string(named, "last_name", where, &last, err) != NX_OK)
 			return NX_FAIL;
-		if (first && *first && last && *last)
-			o->buyer_name = nx_sprintf("%s %s", first, last);
-		else if (first && *first)
-			o->buyer_name = nx_strdup(first);
-		else if (last && *last)
-			o->buyer_name = nx_strdup(last);
+		o->buyer_name = nx_join_name(first, last);
 	}
 
 	if (shipping != NULL)
 	{
 		o->shipping_address = json_incref((json_t *) shipping);
-		if (zalando_opt_str(shipping, "country_code", "attributes.shipping_address", &country,
-							err) != NX_OK)
+		if (nx_json_opt_string(shipping, "country_code", "attributes.shipping_address.", &country,
+							   err) != NX_OK)
 			return NX_FAIL;
-		if (country != NULL)
-		{
-			if ((alpha2 = nx_country_alpha2(country)) != NULL)
-				memcpy(o->ship_country, alpha2, 3);
-			else
-				nx_order_warn(o, "unknown country code \"%.20s\" in shipping_address.country_code",
-							  country);
-		}
+		if (!nx_order_set_ship_country(o, country))
+			nx_order_warn(o, "unknown country code \"%.20s\" in shipping_address.country_code",
+						  country);
 	}
 	return NX_OK;
 }
@@ -552,27 +416,30 @@ zalando_order(const json_t *res, const json_t *idx, NxOrder *o, NxError *err)
 	if (!json_is_object(attrs))
 		return nx_fail(err, "attributes: missing");
 
-	if (zalando_opt_strdup(attrs, "order_id", "attributes", &o->external_order_id, err) != NX_OK)
+	if (nx_json_opt_strdup(attrs, "order_id", "attributes.", &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 	if (o->external_order_id == NULL)
 	{
-		if (zalando_opt_strdup(res, "id", "", &o->external_order_id, err) != NX_OK)
+		if (nx_json_opt_strdup(res, "id", NULL, &o->external_order_id, err) != NX_OK)
 			return NX_FAIL;
 	}
 	if (o->external_order_id == NULL || o->external_order_id[0] == '\0')
 		return nx_fail(err, "attributes.order_id: missing");
-	if (zalando_opt_strdup(attrs, "order_number", "attributes", &o->order_number, err) != NX_OK ||
-		zalando_opt_str(attrs, "status", "attributes", &order_status, err) != NX_OK ||
-		zalando_opt_str(attrs, "order_type", "attributes", &order_type, err) != NX_OK ||
-		zalando_opt_str(attrs, "order_lines_price_currency", "attributes", &currency, err) != NX_OK)
+	if (nx_json_opt_strdup(attrs, "order_number", "attributes.", &o->order_number, err) != NX_OK ||
+		nx_json_opt_string(attrs, "status", "attributes.", &order_status, err) != NX_OK ||
+		nx_json_opt_string(attrs, "order_type", "attributes.", &order_type, err) != NX_OK ||
+		nx_json_opt_string(attrs, "order_lines_price_currency", "attributes.", &currency,
+						   err) != NX_OK)
 		return NX_FAIL;
 	if (order_status == NULL)
 		return nx_fail(err, "attributes.status: missing");
 	if (currency != NULL && nx_order_set_currency(o, currency, err) != NX_OK)
 		return nx_fail(err, "attributes.order_lines_price_currency: \"%.20s\" is not an ISO 4217 currency code",
 					   currency);
-	if (zalando_opt_time(attrs, "order_date", &o->has_ordered_at, &o->ordered_at, err) != NX_OK ||
-		zalando_opt_time(attrs, "modified_at", &o->has_updated_at, &o->updated_at, err) != NX_OK)
+	if (nx_json_opt_time(attrs, "order_date", "attributes.", &o->has_ordered_at, &o->ordered_at,
+						 err) != NX_OK ||
+		nx_json_opt_time(attrs, "modified_at", "attributes.", &o->has_updated_at, &o->updated_at,
+						 err) != NX_OK)
 		return NX_FAIL;
 	o->fulfillment_method = order_type && strcasecmp(order_type, "ZalandoFulfilled") == 0 ?
 		NX_FBA : NX_FBM;
@@ -611,7 +478,8 @@ zalando_order(const json_t *res, const json_t *idx, NxOrder *o, NxError *err)
 	}
 
 	o->subtotal = subtotal;
-	if (zalando_money(attrs, "shipping_costs", "attributes", o, &o->shipping_total, err) != NX_OK)
+	if (nx_json_opt_money(attrs, "shipping_costs", "attributes.", true, o, &o->shipping_total,
+						  err) != NX_OK)
 		goto done;
 	o->total_amount = nx_money_add(o->subtotal, o->shipping_total);
 	if (zalando_buyer(attrs, o, err) != NX_OK)

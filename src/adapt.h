@@ -55,8 +55,9 @@ typedef struct NexusOrder
 	char	   *shipping_address;	/* JSON text or NULL */
 	int			nitems;
 	NexusItem  *items;
-	char	   *canonical;		/* the canonical JSON text */
+	char	   *canonical;		/* the canonical JSON text, when asked for */
 	char	   *warning;
+	struct varlena *hash;		/* ingest.c: content hash, computed once */
 } NexusOrder;
 
 typedef struct NexusFailure
@@ -106,6 +107,8 @@ extern bool nexus_adapt_payload(const char *marketplace, const char *json, size_
 #define NEXUS_PAYLOAD_ORDER 1
 #define NEXUS_PAYLOAD_PAGE	2
 #define NEXUS_PAYLOAD_ANY	3
+/* Also fill NexusOrder.canonical (the ingest does not need it). */
+#define NEXUS_PAYLOAD_CANONICAL 4
 
 extern bool nexus_adapt_verify_webhook(const char *marketplace, const char *body, size_t len,
 									   const char *headers_json, const char *secret,

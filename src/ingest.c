@@ -6,8 +6,11 @@
  *	  tells the frontend what changed.
  *
  * A page is written in a fixed number of statements over arrays: look up
- * the stored versions (locking them), INSERT the new orders, UPDATE the
- * changed ones, replace the items of both.  Per order the decision is:
+ * the stored versions, INSERT the new orders, UPDATE the changed ones,
+ * replace the items of both.  The look-up takes no locks, so re-reading an
+ * unchanged page writes nothing at all; the UPDATE re-checks hash and
+ * marketplace update time under its row lock, and an order overtaken by a
+ * concurrent newer write in between counts as stale.  Per order the decision is:
  *   not stored                          -> insert
  *   stored, newer marketplace update    -> stale (nothing written)
  *   stored, same canonical content      -> unchanged
@@ -179,24 +182,90 @@ unstorable(const NexusOrder *o)
 	return NULL;
 }
 
+static void
+hash_field(StringInfo buf, const char *s)
+{
+	/* a separator no field contains, and a marker for null */
+	if (s)
+		appendStringInfoString(buf, s);
+	else
+		appendStringInfoChar(buf, '\x02');
+	appendStringInfoChar(buf, '\x1f');
+}
+
+static void
+hash_amount(StringInfo buf, NexusAmount a)
+{
+	if (a.present)
+		appendStringInfo(buf, INT64_FORMAT, a.minor);
+	else
+		appendStringInfoChar(buf, '\x02');
+	appendStringInfoChar(buf, '\x1f');
+}
+
+/*
+ * md5 over every stored field of the order and its items: equal hashes mean
+ * an update would write the same row again.
+ */
 static bytea *
 content_hash(const NexusOrder *o)
 {
 	uint8		digest[MD5_DIGEST_LENGTH];
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_MD5);
+	StringInfoData buf;
 	bytea	   *b;
 
+	initStringInfo(&buf);
+	hash_field(&buf, o->external_order_id);
+	hash_field(&buf, o->order_number);
+	hash_field(&buf, o->status);
+	hash_field(&buf, o->marketplace_status);
+	hash_field(&buf, o->fulfillment_method);
+	hash_field(&buf, o->currency);
+	appendStringInfo(&buf, "%d\x1f", o->exponent);
+	hash_amount(&buf, o->subtotal);
+	hash_amount(&buf, o->tax_total);
+	hash_amount(&buf, o->shipping_total);
+	hash_amount(&buf, o->discount_total);
+	hash_amount(&buf, o->total_amount);
+	hash_amount(&buf, (NexusAmount) {o->has_ordered_at, o->ordered_at});
+	hash_amount(&buf, (NexusAmount) {o->has_updated_at, o->updated_at});
+	hash_field(&buf, o->buyer_email);
+	hash_field(&buf, o->buyer_name);
+	hash_field(&buf, o->ship_country);
+	hash_field(&buf, o->shipping_address);
+	for (int i = 0; i < o->nitems; i++)
+	{
+		const NexusItem *it = &o->items[i];
+
+		appendStringInfoChar(&buf, '\x1e');
+		hash_field(&buf, it->external_item_id);
+		hash_field(&buf, it->sku);
+		hash_field(&buf, it->title);
+		hash_amount(&buf, (NexusAmount) {true, it->quantity});
+		hash_amount(&buf, it->unit_price);
+		hash_amount(&buf, it->line_total);
+	}
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) o->canonical, strlen(o->canonical)) < 0 ||
-		(o->shipping_address &&
-		 pg_cryptohash_update(ctx, (const uint8 *) o->shipping_address, strlen(o->shipping_address)) < 0) ||
+		pg_cryptohash_update(ctx, (const uint8 *) buf.data, buf.len) < 0 ||
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "nexus: could not hash an order");
 	pg_cryptohash_free(ctx);
+	pfree(buf.data);
 	b = palloc(VARHDRSZ + sizeof(digest));
 	SET_VARSIZE(b, VARHDRSZ + sizeof(digest));
 	memcpy(VARDATA(b), digest, sizeof(digest));
 	return b;
+}
+
+static bytea *
+order_hash(const NexusOrder *o)
+{
+	NexusOrder *mut = (NexusOrder *) o;
+
+	if (mut->hash == NULL)
+		mut->hash = content_hash(o);
+	return mut->hash;
 }
 
 /* ---------- notifications ---------- */
@@ -364,10 +433,10 @@ prepare_plans(void)
 	if (plan_lookup)
 		return;
 	plan_lookup = keep_plan(
-							"SELECT external_order_id, id, marketplace_updated_at, content_hash"
-							"  FROM nexus.orders"
-							" WHERE tenant_id = $1 AND connection_id = $2 AND external_order_id = ANY ($3)"
-							" FOR UPDATE",
+							"SELECT o.external_order_id, o.id, o.marketplace_updated_at, o.content_hash"
+							"  FROM unnest($3) AS u(external_order_id)"
+							"  JOIN nexus.orders o ON o.tenant_id = $1 AND o.connection_id = $2"
+							"   AND o.external_order_id = u.external_order_id",
 							3, lookup_types);
 	plan_insert = keep_plan(
 							"INSERT INTO nexus.orders AS o (tenant_id, connection_id, marketplace, id,"
@@ -400,7 +469,11 @@ prepare_plans(void)
 							"            shipping_address, ordered_at, marketplace_updated_at, content_hash)"
 							" WHERE o.tenant_id = $1 AND o.id = u.id AND o.connection_id = $2"
 							"   AND o.marketplace = $3"
-							" RETURNING o.change_seq",
+							/* re-checked under the row lock: a concurrent newer write wins */
+							"   AND o.content_hash <> u.content_hash"
+							"   AND (o.marketplace_updated_at IS NULL OR u.marketplace_updated_at IS NULL"
+							"        OR u.marketplace_updated_at >= o.marketplace_updated_at)"
+							" RETURNING o.id, o.change_seq",
 							22, order_types);
 	plan_delete_items = keep_plan(
 								  "DELETE FROM nexus.order_items WHERE tenant_id = $1 AND order_id = ANY ($2)",
@@ -437,7 +510,7 @@ add_order_columns(Column *cols, const NexusOrder *o, const pg_uuid_t *id)
 			o->shipping_address == NULL);
 	col_time(&cols[16], o->has_ordered_at, o->ordered_at);
 	col_time(&cols[17], o->has_updated_at, o->updated_at);
-	col_add(&cols[18], PointerGetDatum(content_hash(o)), false);
+	col_add(&cols[18], PointerGetDatum(order_hash(o)), false);
 }
 
 static void
@@ -516,7 +589,7 @@ decide(const NexusOrder *o, const Stored *s)
 	if (o->has_updated_at && s->has_updated_at &&
 		unix_to_timestamptz(o->updated_at) < s->updated_at)
 		return V_STALE;
-	h = content_hash(o);
+	h = order_hash(o);
 	if (VARSIZE_ANY_EXHDR(h) == VARSIZE_ANY_EXHDR(s->hash) &&
 		memcmp(VARDATA_ANY(h), VARDATA_ANY(s->hash), VARSIZE_ANY_EXHDR(h)) == 0)
 		return V_UNCHANGED;
@@ -688,15 +761,41 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 		}
 		if (nupd > 0)
 		{
+			bool	   *upd_done = palloc0(sizeof(bool) * nupd);
+			Column		done_ids;
+
 			order_args(args, tenant, conn, marketplace, upd);
 			if (SPI_execute_plan(plan_update, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
 				elog(ERROR, "nexus: order update failed");
-			counts->updated += (int64) SPI_processed;
 			seq = Max(seq, max_seq_of_result());
-			args[0] = UUIDPGetDatum(tenant);
-			args[1] = col_array(&upd_ids);
-			if (SPI_execute_plan(plan_delete_items, args, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "nexus: order item delete failed");
+			col_init(&done_ids, UUIDOID, nupd);
+			for (uint64 r = 0; r < SPI_processed; r++)
+			{
+				bool		isnull;
+				pg_uuid_t  *id = DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[r],
+															 SPI_tuptable->tupdesc, 1, &isnull));
+
+				for (int i = 0; i < nupd; i++)
+					if (!upd_done[i] && memcmp(&upd_uuid[i], id, sizeof(pg_uuid_t)) == 0)
+					{
+						upd_done[i] = true;
+						col_add(&done_ids, UUIDPGetDatum(&upd_uuid[i]), false);
+						break;
+					}
+			}
+			counts->updated += done_ids.n;
+			/* The others were overtaken by a newer write between look-up and update. */
+			counts->stale += nupd - done_ids.n;
+			if (done_ids.n > 0)
+			{
+				args[0] = UUIDPGetDatum(tenant);
+				args[1] = col_array(&done_ids);
+				if (SPI_execute_plan(plan_delete_items, args, NULL, false, 0) != SPI_OK_DELETE)
+					elog(ERROR, "nexus: order item delete failed");
+			}
+			for (int i = 0; i < nupd; i++)
+				if (!upd_done[i])
+					upd_idx[i] = -1;
 		}
 
 		/* Items of the orders written; those that lost the race go round again. */
@@ -708,7 +807,8 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 				todo[nlost++] = ins_idx[i];
 		}
 		for (int i = 0; i < nupd; i++)
-			add_items(icols, &p->orders[upd_idx[i]], &upd_uuid[i]);
+			if (upd_idx[i] >= 0)
+				add_items(icols, &p->orders[upd_idx[i]], &upd_uuid[i]);
 		if (icols[0].n > 0)
 		{
 			args[0] = UUIDPGetDatum(tenant);

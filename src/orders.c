@@ -96,7 +96,7 @@ nexus_normalize_order(PG_FUNCTION_ARGS)
 
 	require_marketplace(marketplace);
 	if (!nexus_adapt_payload(marketplace, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
-							 NULL, NEXUS_PAYLOAD_ORDER, &p, &error))
+							 NULL, NEXUS_PAYLOAD_ORDER | NEXUS_PAYLOAD_CANONICAL, &p, &error))
 		payload_error(marketplace, error);
 	warn_orders(marketplace, &p);
 	PG_RETURN_DATUM(jsonb_from_text(p.orders[0].canonical));
@@ -131,7 +131,8 @@ nexus_normalize_page(PG_FUNCTION_ARGS)
 	payload = PG_GETARG_TEXT_PP(1);
 	require_marketplace(marketplace);
 	if (!nexus_adapt_payload(marketplace, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
-							 headers_arg(fcinfo, 2), NEXUS_PAYLOAD_PAGE, &p, &error))
+							 headers_arg(fcinfo, 2), NEXUS_PAYLOAD_PAGE | NEXUS_PAYLOAD_CANONICAL,
+							 &p, &error))
 		payload_error(marketplace, error);
 	warn_orders(marketplace, &p);
 

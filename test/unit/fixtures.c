@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * fixtures.c
- *	  Loading the shared fixtures and comparing canonical orders.
+ *	  Loading the shared fixtures, comparing canonical orders, and the
+ *	  helpers every adapter's tests use.
  *
  *-------------------------------------------------------------------------
  */
@@ -198,4 +199,214 @@ nx_normalize_json(const NxAdapter *a, const json_t *order)
 	j = nx_order_to_json(&o);
 	nx_order_free(&o);
 	return j;
+}
+
+json_t *
+nx_parse_json(const char *text)
+{
+	json_error_t jerr;
+	json_t	   *j = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+	if (j == NULL)
+		nx_test_fail(__FILE__, __LINE__, "bad test JSON: %s (%s)", jerr.text, text);
+	return j;
+}
+
+json_t *
+nx_normalize_text(const NxAdapter *a, const char *text)
+{
+	json_t	   *order = nx_parse_json(text);
+	json_t	   *c = order ? nx_normalize_json(a, order) : NULL;
+
+	json_decref(order);
+	return c;
+}
+
+void
+nx_set_path(json_t *root, const char *path, json_t *value)
+{
+	char		buf[256];
+	char	   *save = NULL;
+	char	   *step;
+	char	   *next;
+	json_t	   *cur = root;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	step = strtok_r(buf, ".", &save);
+	while (step && (next = strtok_r(NULL, ".", &save)) != NULL)
+	{
+		cur = json_is_array(cur) ? json_array_get(cur, (size_t) atoi(step)) : json_object_get(cur, step);
+		step = next;
+	}
+	if (cur == NULL || step == NULL)
+	{
+		nx_test_fail(__FILE__, __LINE__, "nx_set_path: no %s", path);
+		json_decref(value);
+		return;
+	}
+	if (json_is_array(cur))
+	{
+		if (value && (size_t) atoi(step) == json_array_size(cur))
+			json_array_append_new(cur, value);
+		else if (value)
+			json_array_set_new(cur, (size_t) atoi(step), value);
+		else
+			json_array_remove(cur, (size_t) atoi(step));
+	}
+	else if (value)
+		json_object_set_new(cur, step, value);
+	else
+		json_object_del(cur, step);
+}
+
+int
+nx_normalize(const NxAdapter *a, const json_t *order, NxOrder *o, NxError *err)
+{
+	nx_order_init(o, a->name);
+	err->msg[0] = '\0';
+	return a->normalize(order, o, err);
+}
+
+bool
+nx_normalize_ok(const char *file, int line, const NxAdapter *a, const json_t *order, NxOrder *o)
+{
+	NxError		err = {{0}};
+
+	nx_order_init(o, a->name);
+	if (a->normalize(order, o, &err) != NX_OK)
+	{
+		nx_test_fail(file, line, "%s normalize failed: %s", a->name, err.msg);
+		return false;
+	}
+	return true;
+}
+
+void
+nx_check_normalize_fails(const char *file, int line, const NxAdapter *a, const json_t *order,
+						 const char *want)
+{
+	NxOrder		o;
+	NxError		err = {{0}};
+
+	nx_order_init(&o, a->name);
+	if (a->normalize(order, &o, &err) != NX_FAIL)
+		nx_test_fail(file, line, "normalize succeeded, want an error naming \"%s\"", want);
+	else if (strstr(err.msg, want) == NULL)
+		nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, want);
+	nx_order_free(&o);
+}
+
+void
+nx_check_normalize_text_fails(const char *file, int line, const NxAdapter *a, const char *text,
+							  const char *want)
+{
+	json_t	   *order = nx_parse_json(text);
+
+	if (order == NULL)
+		return;
+	nx_check_normalize_fails(file, line, a, order, want);
+	json_decref(order);
+}
+
+void
+nx_check_classify(const char *file, int line, const NxAdapter *a, const json_t *order,
+				  const char *want_status, const char *want_raw, const char *want_fulfillment)
+{
+	const char *status = NULL;
+	const char *fulfillment = NULL;
+	char	   *raw = NULL;
+	NxError		err = {{0}};
+
+	if (a->classify(order, &status, &fulfillment, &raw, &err) != NX_OK)
+		nx_test_fail(file, line, "classify failed: %s", err.msg);
+	else if (strcmp(status, want_status) != 0 || strcmp(raw, want_raw) != 0 ||
+			 strcmp(fulfillment, want_fulfillment) != 0)
+		nx_test_fail(file, line, "got %s/%s/%s, want %s/%s/%s", status, raw, fulfillment,
+					 want_status, want_raw, want_fulfillment);
+	free(raw);
+}
+
+void
+nx_check_page_fails(const char *file, int line, const NxAdapter *a, const json_t *page,
+					const json_t *headers, const char *want)
+{
+	NxPage		p;
+	NxError		err = {{0}};
+
+	nx_page_init(&p);
+	if (a->parse_page(page, headers, &p, &err) != NX_FAIL)
+		nx_test_fail(file, line, "parse_page succeeded, want an error naming \"%s\"", want);
+	else if (strstr(err.msg, want) == NULL)
+		nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, want);
+	nx_page_free(&p);
+}
+
+void
+nx_normalize_each(const NxAdapter *a, const json_t *orders, json_t *into)
+{
+	size_t		i;
+	const json_t *order;
+
+	json_array_foreach(orders, i, order)
+	{
+		json_t	   *c = nx_normalize_json(a, order);
+
+		if (c)
+			json_array_append_new(into, c);
+	}
+}
+
+void
+nx_fixture_normalize_each(const NxAdapter *a, const char *relpath, const char *orders_path,
+						  json_t *into)
+{
+	json_t	   *page = nx_fixture_json(relpath);
+
+	nx_normalize_each(a, nx_json_path(page, orders_path), into);
+	json_decref(page);
+}
+
+void
+nx_append_page_orders(json_t *into, const NxPage *p)
+{
+	for (size_t i = 0; i < p->norders; i++)
+		json_array_append_new(into, nx_order_to_json(&p->orders[i]));
+}
+
+void
+nx_fixture_webhook(const char *name, NxWebhookInput *in, char **body, json_t **headers)
+{
+	char		path[256];
+	size_t		len = 0;
+
+	snprintf(path, sizeof(path), "%s.json", name);
+	*body = nx_fixture_bytes(path, &len);
+	if (*body == NULL)
+		nx_test_fail(__FILE__, __LINE__, "cannot read webhook body %s", path);
+	snprintf(path, sizeof(path), "%s.headers", name);
+	*headers = nx_fixture_headers(path);
+	memset(in, 0, sizeof(*in));
+	in->body = *body;
+	in->body_len = len;
+	in->headers = *headers;
+}
+
+void
+nx_check_webhook_fails(const char *file, int line, const NxAdapter *a,
+					   const NxWebhookInput *in, const char *want)
+{
+	NxError		err = {{0}};
+
+	if (a->verify_webhook(in, &err) != NX_FAIL)
+		nx_test_fail(file, line, "verify_webhook succeeded, want an error saying \"%s\"", want);
+	else if (strstr(err.msg, want) == NULL)
+		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err.msg, want);
+}
+
+const char *
+nx_test_key_lookup(void *ctx, const char *key_id)
+{
+	const NxTestKey *key = ctx;
+
+	return key && strcmp(key_id, key->key_id) == 0 ? key->pem : NULL;
 }

@@ -12,17 +12,6 @@
 
 #include "unit.h"
 
-static json_t *
-amazon_doc(const char *text)
-{
-	json_error_t jerr;
-	json_t	   *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-
-	if (j == NULL)
-		nx_test_fail(__FILE__, __LINE__, "bad test JSON: %s", jerr.text);
-	return j;
-}
-
 /*
  * What the sync engine hands to normalize: the Order of a list page with
  * an added OrderItems array taken from getOrderItems.
@@ -47,32 +36,12 @@ amazon_full_order(const json_t *order)
 static json_t *
 amazon_canonical(const char *text)
 {
-	json_t	   *doc = amazon_doc(text);
-	json_t	   *c = doc ? nx_normalize_json(&nx_amazon_adapter, doc) : NULL;
-
-	json_decref(doc);
-	return c;
+	return nx_normalize_text(&nx_amazon_adapter, text);
 }
 
 /* normalize must fail and name the field. */
-static void
-amazon_expect_fail(const char *file, int line, const char *text, const char *needle)
-{
-	json_t	   *doc = amazon_doc(text);
-	NxOrder		o;
-	NxError		err = {{0}};
-
-	if (doc == NULL)
-		return;
-	nx_order_init(&o, "amazon");
-	if (nx_amazon_adapter.normalize(doc, &o, &err) != NX_FAIL)
-		nx_test_fail(file, line, "normalize accepted %s", text);
-	else if (strstr(err.msg, needle) == NULL)
-		nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, needle);
-	nx_order_free(&o);
-	json_decref(doc);
-}
-#define AMAZON_FAILS(text, needle) amazon_expect_fail(__FILE__, __LINE__, (text), (needle))
+#define AMAZON_FAILS(text, needle) \
+	nx_check_normalize_text_fails(__FILE__, __LINE__, &nx_amazon_adapter, (text), (needle))
 
 NX_TEST(amazon_every_fixture_order_is_canonical)
 {
@@ -149,7 +118,7 @@ NX_TEST(amazon_list_pages_and_next_token)
 
 NX_TEST(amazon_page_keeps_going_past_a_bad_order)
 {
-	json_t	   *doc = amazon_doc(
+	json_t	   *doc = nx_parse_json(
 		"{\"payload\": {\"Orders\": ["
 		" {\"AmazonOrderId\": \"A-1\", \"OrderStatus\": \"Shipped\"},"
 		" {\"AmazonOrderId\": \"A-2\", \"OrderStatus\": \"Shipped\", \"PurchaseDate\": \"soon\"},"
@@ -189,33 +158,24 @@ NX_TEST(amazon_page_rejects_other_shapes)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
-		doc = amazon_doc(bad[i]);
-		nx_page_init(&page);
-		CHECK(nx_amazon_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-		CHECK(strstr(err.msg, "getOrders") != NULL);
-		nx_page_free(&page);
+		doc = nx_parse_json(bad[i]);
+		CHECK_PAGE_FAILS(&nx_amazon_adapter, doc, NULL, "getOrders");
 		json_decref(doc);
 	}
 	/* an SP-API error document says what went wrong */
-	doc = amazon_doc("{\"errors\": [{\"code\": \"InvalidInput\", \"message\": \"bad MarketplaceIds\"}]}");
-	nx_page_init(&page);
-	CHECK(nx_amazon_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "InvalidInput") != NULL);
-	nx_page_free(&page);
+	doc = nx_parse_json("{\"errors\": [{\"code\": \"InvalidInput\", \"message\": \"bad MarketplaceIds\"}]}");
+	CHECK_PAGE_FAILS(&nx_amazon_adapter, doc, NULL, "InvalidInput");
 	json_decref(doc);
 	/* an empty NextToken would restart the listing: it ends it */
-	doc = amazon_doc("{\"payload\": {\"Orders\": [], \"NextToken\": \"\"}}");
+	doc = nx_parse_json("{\"payload\": {\"Orders\": [], \"NextToken\": \"\"}}");
 	nx_page_init(&page);
 	CHECK(nx_amazon_adapter.parse_page(doc, NULL, &page, &err) == NX_OK);
 	CHECK(page.next_cursor == NULL);
 	nx_page_free(&page);
 	json_decref(doc);
 	/* a NextToken that is not a string */
-	doc = amazon_doc("{\"payload\": {\"Orders\": [], \"NextToken\": 5}}");
-	nx_page_init(&page);
-	CHECK(nx_amazon_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "NextToken") != NULL);
-	nx_page_free(&page);
+	doc = nx_parse_json("{\"payload\": {\"Orders\": [], \"NextToken\": 5}}");
+	CHECK_PAGE_FAILS(&nx_amazon_adapter, doc, NULL, "NextToken");
 	json_decref(doc);
 }
 
@@ -255,7 +215,7 @@ NX_TEST(amazon_classify_every_documented_status)
 
 NX_TEST(amazon_unknown_status_is_pending_with_a_warning)
 {
-	json_t	   *doc = amazon_doc("{\"AmazonOrderId\": \"X-2\", \"OrderStatus\": \"OnTheMoon\"}");
+	json_t	   *doc = nx_parse_json("{\"AmazonOrderId\": \"X-2\", \"OrderStatus\": \"OnTheMoon\"}");
 	NxOrder		o;
 	NxError		err = {{0}};
 	const char *status;
@@ -277,7 +237,7 @@ NX_TEST(amazon_unknown_status_is_pending_with_a_warning)
 	json_decref(doc);
 
 	/* a known status gives no warning */
-	doc = amazon_doc("{\"AmazonOrderId\": \"X-3\", \"OrderStatus\": \"Shipped\"}");
+	doc = nx_parse_json("{\"AmazonOrderId\": \"X-3\", \"OrderStatus\": \"Shipped\"}");
 	nx_order_init(&o, "amazon");
 	CHECK(nx_amazon_adapter.normalize(doc, &o, &err) == NX_OK);
 	CHECK(o.warning == NULL);

@@ -2,7 +2,7 @@
  *
  * test_common.c
  *	  The shared helpers: money, time, countries, status aggregation,
- *	  canonical JSON, crypto.
+ *	  canonical JSON, crypto, and the typed member readers.
  *
  *-------------------------------------------------------------------------
  */
@@ -227,4 +227,224 @@ NX_TEST(crypto_hmac_and_base64)
 	CHECK(nx_equal_ct(back, mac, 32));
 	CHECK_INT(nx_base64_decode("not base64!", back, sizeof(back)), -1);
 	CHECK(nx_verify_signature("not a key", "sha256", "x", 1, back, 32, NULL) == NX_FAIL);
+}
+
+/* ---------- the typed member readers ---------- */
+
+/* The message a call that must fail left in the test's err, or "(succeeded)". */
+#define READER_ERROR(call) \
+	((call) == NX_FAIL ? err.msg : "(succeeded)")
+
+NX_TEST(reader_field_names)
+{
+	json_t	   *obj = nx_parse_json("{\"n\": 5}");
+	const char *s;
+	NxError		err = {{0}};
+	char		buf[NX_ERROR_MAX];
+
+	CHECK_STR(nx_field_name(NULL, "sku", buf, sizeof(buf)), "sku");
+	CHECK_STR(nx_field_name("lines[2].", "sku", buf, sizeof(buf)), "lines[2].sku");
+	CHECK_STR(nx_field_name("X-SIG kid", "kid", buf, sizeof(buf)), "X-SIG kid");
+	CHECK_STR(READER_ERROR(nx_json_opt_string(obj, "n", NULL, &s, &err)), "n: expected a string");
+	CHECK_STR(READER_ERROR(nx_json_opt_string(obj, "n", "lines[2].", &s, &err)),
+			  "lines[2].n: expected a string");
+	CHECK_STR(READER_ERROR(nx_json_opt_string(obj, "n", "the n", &s, &err)),
+			  "the n: expected a string");
+	json_decref(obj);
+}
+
+NX_TEST(reader_types_and_absence)
+{
+	json_t	   *obj = nx_parse_json("{\"s\": \"x\", \"e\": \"\", \"z\": null, \"o\": {}, \"a\": [1]}");
+	const char *s;
+	char	   *dup;
+	const json_t *v;
+	NxError		err = {{0}};
+
+	/* null is absent; absent is NULL unless required */
+	CHECK(nx_json_opt_string(obj, "z", NULL, &s, &err) == NX_OK && s == NULL);
+	CHECK(nx_json_opt_string(obj, "gone", NULL, &s, &err) == NX_OK && s == NULL);
+	CHECK_STR(READER_ERROR(nx_json_req_string(obj, "z", NULL, &s, &err)), "z: missing");
+	CHECK(nx_json_req_string(obj, "s", NULL, &s, &err) == NX_OK);
+	CHECK_STR(s, "x");
+	/* "" is a string, except to the text reader */
+	CHECK(nx_json_opt_string(obj, "e", NULL, &s, &err) == NX_OK && s && *s == '\0');
+	CHECK(nx_json_opt_text(obj, "e", NULL, &s, &err) == NX_OK && s == NULL);
+	CHECK(nx_json_opt_strdup(obj, "s", NULL, &dup, &err) == NX_OK);
+	CHECK_STR(dup, "x");
+	free(dup);
+	CHECK(nx_json_opt_strdup(obj, "z", NULL, &dup, &err) == NX_OK && dup == NULL);
+	/* objects and arrays, and a parent that is not an object */
+	CHECK(nx_json_opt_object(obj, "o", NULL, &v, &err) == NX_OK && json_is_object(v));
+	CHECK_STR(READER_ERROR(nx_json_opt_object(obj, "a", NULL, &v, &err)), "a: expected an object");
+	CHECK(nx_json_opt_array(obj, "a", NULL, &v, &err) == NX_OK && json_is_array(v));
+	CHECK_STR(READER_ERROR(nx_json_req_array(obj, "o", "doc.", &v, &err)),
+			  "doc.o: expected an array");
+	CHECK_STR(READER_ERROR(nx_json_req_object(NULL, "o", NULL, &v, &err)), "o: missing");
+	CHECK(nx_json_opt_string(json_object_get(obj, "a"), "s", NULL, &s, &err) == NX_OK && s == NULL);
+	json_decref(obj);
+}
+
+NX_TEST(reader_ids_ints_and_times)
+{
+	json_t	   *obj = json_pack("{s:s, s:I, s:s, s:s#, s:b, s:i, s:s, s:s}", "s", "A-1",
+								"i", (json_int_t) 5801234567001, "e", "", "nul", "\0x", (size_t) 2,
+								"b", 1, "q", 7, "qs", "7", "t", "2025-03-10T09:12:45+01:00");
+	char	   *id;
+	int64_t		n;
+	bool		has;
+	int64_t		t;
+	NxError		err = {{0}};
+
+	CHECK(nx_json_req_id(obj, "s", NULL, &id, &err) == NX_OK);
+	CHECK_STR(id, "A-1");
+	free(id);
+	CHECK(nx_json_req_id(obj, "i", NULL, &id, &err) == NX_OK);
+	CHECK_STR(id, "5801234567001");
+	free(id);
+	CHECK_STR(READER_ERROR(nx_json_req_id(obj, "e", NULL, &id, &err)), "e: empty");
+	/* a NUL byte first would make the id "" */
+	CHECK_STR(READER_ERROR(nx_json_req_id(obj, "nul", NULL, &id, &err)), "nul: empty");
+	CHECK_STR(READER_ERROR(nx_json_req_id(obj, "b", NULL, &id, &err)),
+			  "b: expected a string or an integer");
+	CHECK_STR(READER_ERROR(nx_json_req_id(obj, "gone", "x.", &id, &err)), "x.gone: missing");
+
+	CHECK(nx_json_req_int(obj, "q", NULL, 1, 7, &n, &err) == NX_OK && n == 7);
+	CHECK_STR(READER_ERROR(nx_json_req_int(obj, "q", NULL, 1, 6, &n, &err)), "q: 7 is out of range");
+	CHECK_STR(READER_ERROR(nx_json_req_int(obj, "qs", NULL, 1, 9, &n, &err)),
+			  "qs: expected an integer");
+	CHECK_STR(READER_ERROR(nx_json_req_int(obj, "gone", NULL, 1, 9, &n, &err)), "gone: missing");
+
+	CHECK(nx_json_opt_time(obj, "t", NULL, &has, &t, &err) == NX_OK && has);
+	CHECK_INT(t, 1741594365);
+	CHECK(nx_json_opt_time(obj, "gone", NULL, &has, &t, &err) == NX_OK && !has);
+	CHECK(nx_json_opt_time(obj, "s", "at.", &has, &t, &err) == NX_FAIL && !has);
+	CHECK(strstr(err.msg, "at.s: ") == err.msg);
+	json_decref(obj);
+}
+
+NX_TEST(reader_money_members)
+{
+	json_t	   *obj = nx_parse_json("{\"eur\": {\"amount\": 19.99, \"currency\": \"EUR\"},"
+									" \"usd\": {\"amount\": \"1\", \"currency\": \"USD\"},"
+									" \"bare\": {\"amount\": 2.5}, \"none\": {\"currency\": \"EUR\"},"
+									" \"num\": 5}");
+	NxOrder		o;
+	NxMoney		m;
+	NxError		err = {{0}};
+
+	/* without adopt the order's currency is not set, nor checked */
+	nx_order_init(&o, "test");
+	CHECK(nx_json_opt_money(obj, "usd", NULL, false, &o, &m, &err) == NX_OK);
+	CHECK(o.currency[0] == '\0' && m.present && m.minor == 100);
+	/* adopt: the first currency seen becomes the order's, and others fail */
+	CHECK(nx_json_opt_money(obj, "eur", "x.", true, &o, &m, &err) == NX_OK);
+	CHECK_STR(o.currency, "EUR");
+	CHECK_INT(m.minor, 1999);
+	CHECK_STR(READER_ERROR(nx_json_opt_money(obj, "usd", "x.", false, &o, &m, &err)),
+			  "x.usd.currency: \"USD\" differs from the order currency EUR");
+	CHECK(nx_json_opt_money(obj, "bare", NULL, false, &o, &m, &err) == NX_OK && m.minor == 250);
+	CHECK(nx_json_opt_money(obj, "gone", NULL, false, &o, &m, &err) == NX_OK && !m.present);
+	CHECK_STR(READER_ERROR(nx_json_opt_money(obj, "none", NULL, false, &o, &m, &err)),
+			  "none.amount: missing");
+	CHECK_STR(READER_ERROR(nx_json_opt_money(obj, "num", NULL, false, &o, &m, &err)),
+			  "num: expected an object");
+	nx_order_free(&o);
+	json_decref(obj);
+}
+
+NX_TEST(money_accumulate_checks_every_step)
+{
+	NxMoney		acc = {false, 0};
+	NxMoney		big = {true, NX_MONEY_MAX_MINOR - 1};
+	NxMoney		back = {true, -(NX_MONEY_MAX_MINOR - 1)};
+	NxError		err = {{0}};
+
+	CHECK(nx_money_accumulate(&acc, big, "lines", &err) == NX_OK);
+	/* past the largest amount: fails, and the sum is left as it was */
+	CHECK_STR(READER_ERROR(nx_money_accumulate(&acc, big, "lines", &err)),
+			  "lines: the sum is too large");
+	CHECK(acc.present && acc.minor == NX_MONEY_MAX_MINOR - 1);
+	/* why every step: nx_money_add alone saturates, and later lines bring it back wrong */
+	acc = nx_money_add(nx_money_add(big, big), back);
+	CHECK(acc.minor != NX_MONEY_MAX_MINOR - 1);
+	/* absent + absent stays absent */
+	acc = (NxMoney) {false, 0};
+	CHECK(nx_money_accumulate(&acc, (NxMoney) {false, 0}, "x", &err) == NX_OK && !acc.present);
+}
+
+NX_TEST(crypto_hex_decode_and_pem_rewrap)
+{
+	unsigned char out[4];
+	char	   *pem = NULL;
+	char	   *file = nx_fixture_bytes("ebay/test_public_key.pem", NULL);
+	json_t	   *resp = nx_fixture_json("ebay/public_key_response.json");
+
+	CHECK(nx_hex_decode("0aFf10c9", out, 4) == NX_OK);
+	CHECK(out[0] == 0x0a && out[1] == 0xff && out[2] == 0x10 && out[3] == 0xc9);
+	CHECK(nx_hex_decode("0aFf10c", out, 4) == NX_FAIL);
+	CHECK(nx_hex_decode("0aFf10c9aa", out, 4) == NX_FAIL);
+	CHECK(nx_hex_decode("0aFf10zz", out, 4) == NX_FAIL);
+	CHECK(nx_hex_decode(NULL, out, 4) == NX_FAIL);
+
+	/* eBay's one-line PEM comes out as the file OpenSSL reads */
+	CHECK(nx_pem_rewrap(json_string_value(json_object_get(resp, "key")), &pem) == NX_OK);
+	CHECK_STR(pem, file);
+	free(pem);
+	/* bare base64 DER gets the PUBLIC KEY label */
+	CHECK(nx_pem_rewrap("AAAA", &pem) == NX_OK);
+	CHECK_STR(pem, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+	free(pem);
+	CHECK(nx_pem_rewrap("{not a key}", &pem) == NX_FAIL && pem == NULL);
+	CHECK(nx_pem_rewrap("", &pem) == NX_FAIL);
+	CHECK(nx_pem_rewrap("-----BEGIN PUBLIC KEY-----AAAA", &pem) == NX_FAIL);
+	free(file);
+	json_decref(resp);
+}
+
+NX_TEST(status_map_and_order_helpers)
+{
+	static const NxStatusMap map[] = {{"Shipped", NX_SHIPPED}, {"Open", NX_PENDING}, {NULL, NULL}};
+	bool		known;
+	NxOrder		o;
+	NxError		err = {{0}};
+
+	CHECK_STR(nx_status_map(map, "Shipped", &known), NX_SHIPPED);
+	CHECK(known);
+	CHECK_STR(nx_status_map(map, "Open", &known), NX_PENDING);
+	CHECK(known);
+	CHECK_STR(nx_status_map(map, "shipped", &known), NX_PENDING);
+	CHECK(!known);
+
+	nx_order_init(&o, "test");
+	CHECK(nx_order_set_ship_country(&o, NULL) && o.ship_country[0] == '\0');
+	CHECK(nx_order_set_ship_country(&o, "deu"));
+	CHECK_STR(o.ship_country, "DE");
+	CHECK(!nx_order_set_ship_country(&o, "Atlantis"));
+	CHECK_STR(o.ship_country, "DE");
+	nx_order_bump_updated_at(&o, 200);
+	nx_order_bump_updated_at(&o, 100);
+	CHECK(o.has_updated_at && o.updated_at == 200);
+	CHECK(nx_order_add_item(&o) && nx_order_add_item(&o));
+	o.items[0].line_total = (NxMoney) {true, NX_MONEY_MAX_MINOR};
+	o.items[1].line_total = (NxMoney) {true, 1};
+	CHECK_STR(READER_ERROR(nx_order_sum_lines_checked(&o, "items", &err)),
+			  "items: the sum is too large");
+	o.items[1].line_total = (NxMoney) {false, 0};
+	CHECK(nx_order_sum_lines_checked(&o, "items", &err) == NX_OK);
+	CHECK(o.subtotal.present && o.subtotal.minor == NX_MONEY_MAX_MINOR);
+	nx_order_free(&o);
+}
+
+NX_TEST(join_name_takes_the_parts_there_are)
+{
+	char	   *name;
+
+	CHECK_STR((name = nx_join_name("Ana", "Lima")), "Ana Lima");
+	free(name);
+	CHECK_STR((name = nx_join_name("Ana", "")), "Ana");
+	free(name);
+	CHECK_STR((name = nx_join_name(NULL, "Lima")), "Lima");
+	free(name);
+	CHECK((name = nx_join_name("", NULL)) == NULL);
 }

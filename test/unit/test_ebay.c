@@ -15,48 +15,6 @@
 
 /* ---------- helpers ---------- */
 
-/*
- * Set (value != NULL, reference stolen) or delete (value == NULL) the
- * member at a dot path whose numeric steps index arrays (one past the end
- * appends): "lineItems.0.sku".
- */
-static void
-set_path(json_t *root, const char *path, json_t *value)
-{
-	char		buf[256];
-	char	   *save = NULL;
-	char	   *step;
-	char	   *next;
-	json_t	   *cur = root;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	step = strtok_r(buf, ".", &save);
-	while (step && (next = strtok_r(NULL, ".", &save)) != NULL)
-	{
-		cur = json_is_array(cur) ? json_array_get(cur, (size_t) atoi(step)) : json_object_get(cur, step);
-		step = next;
-	}
-	if (cur == NULL || step == NULL)
-	{
-		nx_test_fail(__FILE__, __LINE__, "set_path: no %s", path);
-		json_decref(value);
-		return;
-	}
-	if (json_is_array(cur))
-	{
-		if (value && (size_t) atoi(step) == json_array_size(cur))
-			json_array_append_new(cur, value);
-		else if (value)
-			json_array_set_new(cur, (size_t) atoi(step), value);
-		else
-			json_array_remove(cur, (size_t) atoi(step));
-	}
-	else if (value)
-		json_object_set_new(cur, step, value);
-	else
-		json_object_del(cur, step);
-}
-
 /* All five fixture orders, in page order. */
 static json_t *
 fixture_orders(void)
@@ -114,32 +72,8 @@ expected_for(const char *const *ids)
 	return out;
 }
 
-/* Canonical JSON of every order of a page, as an array. */
-static json_t *
-page_canonical(const NxPage *p)
-{
-	json_t	   *arr = json_array();
-
-	for (size_t i = 0; i < p->norders; i++)
-		json_array_append_new(arr, nx_order_to_json(&p->orders[i]));
-	return arr;
-}
-
 /* Normalize and expect NX_FAIL with an error naming the field. */
-static void
-expect_fail(const char *file, int line, const json_t *order, const char *want)
-{
-	NxOrder		o;
-	NxError		err = {{0}};
-
-	nx_order_init(&o, "ebay");
-	if (nx_ebay_adapter.normalize(order, &o, &err) != NX_FAIL)
-		nx_test_fail(file, line, "normalize succeeded, want an error with \"%s\"", want);
-	else if (strstr(err.msg, want) == NULL)
-		nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, want);
-	nx_order_free(&o);
-}
-#define EXPECT_FAIL(order, want) expect_fail(__FILE__, __LINE__, (order), (want))
+#define EXPECT_FAIL(order, want) CHECK_NORMALIZE_FAILS(&nx_ebay_adapter, (order), (want))
 
 /* Mutate a copy of a fixture order at path, and expect the error to name want. */
 static void
@@ -148,48 +82,12 @@ expect_fail_with(const char *file, int line, const char *id, const char *path, j
 {
 	json_t	   *o = fixture_order(id);
 
-	set_path(o, path, value);
-	expect_fail(file, line, o, want);
+	nx_set_path(o, path, value);
+	nx_check_normalize_fails(file, line, &nx_ebay_adapter, o, want);
 	json_decref(o);
 }
 #define EXPECT_FAIL_WITH(id, path, value, want) \
 	expect_fail_with(__FILE__, __LINE__, (id), (path), (value), (want))
-
-/* Normalize into o (init'd here); NX_OK expected. */
-static bool
-normalize_ok(const json_t *order, NxOrder *o)
-{
-	NxError		err = {{0}};
-
-	nx_order_init(o, "ebay");
-	if (nx_ebay_adapter.normalize(order, o, &err) != NX_OK)
-	{
-		nx_test_fail(__FILE__, __LINE__, "normalize failed: %s", err.msg);
-		return false;
-	}
-	return true;
-}
-
-static const char *
-field(const json_t *canonical, const char *key)
-{
-	return json_string_value(json_object_get(canonical, key));
-}
-
-/* The public key lookup the webhook tests hand to the adapter. */
-typedef struct KeyStore
-{
-	const char *kid;
-	const char *pem;
-} KeyStore;
-
-static const char *
-key_lookup(void *ctx, const char *key_id)
-{
-	const KeyStore *ks = ctx;
-
-	return ks && strcmp(key_id, ks->kid) == 0 ? ks->pem : NULL;
-}
 
 typedef struct Webhook
 {
@@ -199,7 +97,7 @@ typedef struct Webhook
 	char	   *pem;			/* test_public_key.pem */
 	char	   *one_line_pem;	/* as getPublicKey returns it */
 	char	   *signature_header;	/* the fixture's X-EBAY-SIGNATURE */
-	KeyStore	keys;
+	NxTestKey	keys;
 	NxWebhookInput in;
 } Webhook;
 
@@ -209,19 +107,16 @@ webhook_load(Webhook *w)
 	json_t	   *resp = nx_fixture_json("ebay/public_key_response.json");
 
 	memset(w, 0, sizeof(*w));
-	w->body = nx_fixture_bytes("ebay/webhook_order_confirmation.json", &w->body_len);
-	w->headers = nx_fixture_headers("ebay/webhook_order_confirmation.headers");
+	nx_fixture_webhook("ebay/webhook_order_confirmation", &w->in, &w->body, &w->headers);
+	w->body_len = w->in.body_len;
 	w->pem = nx_fixture_bytes("ebay/test_public_key.pem", NULL);
 	w->one_line_pem = nx_strdup(json_string_value(json_object_get(resp, "key")));
 	w->signature_header = nx_strdup(nx_header(w->headers, "x-ebay-signature"));
 	json_decref(resp);
 	CHECK(w->body != NULL && w->pem != NULL && w->one_line_pem != NULL);
-	w->keys.kid = EBAY_KID;
+	w->keys.key_id = EBAY_KID;
 	w->keys.pem = w->one_line_pem;
-	w->in.body = w->body;
-	w->in.body_len = w->body_len;
-	w->in.headers = w->headers;
-	w->in.public_key = key_lookup;
+	w->in.public_key = nx_test_key_lookup;
 	w->in.ctx = &w->keys;
 	w->in.now = 1741701739;
 }
@@ -243,13 +138,7 @@ verify(const Webhook *w, NxError *err)
 	return nx_ebay_adapter.verify_webhook(&w->in, err);
 }
 
-#define CHECK_VERIFY_FAILS(w, want) \
-	do { \
-		NxError e_; \
-		CHECK(verify((w), &e_) == NX_FAIL); \
-		if (strstr(e_.msg, (want)) == NULL) \
-			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not say \"%s\"", e_.msg, (want)); \
-	} while (0)
+#define CHECK_VERIFY_FAILS(w, want) CHECK_WEBHOOK_FAILS(&nx_ebay_adapter, &(w)->in, (want))
 
 /* Replace X-EBAY-SIGNATURE with base64 of the given envelope JSON text. */
 static void
@@ -290,17 +179,9 @@ NX_TEST(ebay_every_fixture_order_is_canonical)
 	json_t	   *orders = fixture_orders();
 	json_t	   *want = nx_fixture_json("ebay/expected_canonical.json");
 	json_t	   *got = json_array();
-	size_t		i;
-	json_t	   *o;
 
 	CHECK_INT(json_array_size(orders), 5);
-	json_array_foreach(orders, i, o)
-	{
-		json_t	   *c = nx_normalize_json(&nx_ebay_adapter, o);
-
-		if (c)
-			json_array_append_new(got, c);
-	}
+	nx_normalize_each(&nx_ebay_adapter, orders, got);
 	CHECK_CANONICAL(got, want);
 	json_decref(got);
 	json_decref(want);
@@ -320,7 +201,7 @@ NX_TEST(ebay_fixture_orders_have_no_warning_and_keep_the_ship_to)
 		NxOrder		n;
 
 		CHECK(ship_to != NULL);
-		if (normalize_ok(o, &n))
+		if (NORMALIZE_OK(&nx_ebay_adapter, o, &n))
 		{
 			CHECK(n.warning == NULL);
 			CHECK(n.shipping_address != NULL && json_equal(n.shipping_address, (json_t *) ship_to));
@@ -350,7 +231,8 @@ NX_TEST(ebay_page1_normalizes_every_order_and_follows_next)
 	CHECK_INT(p.ndetail_ids, 0);
 	CHECK_STR(p.next_cursor, json_string_value(json_object_get(page, "next")));
 	CHECK(p.next_cursor && strstr(p.next_cursor, "offset=3") != NULL);
-	got = page_canonical(&p);
+	got = json_array();
+	nx_append_page_orders(got, &p);
 	CHECK_CANONICAL(got, want);
 	json_decref(got);
 	json_decref(want);
@@ -372,7 +254,8 @@ NX_TEST(ebay_page2_is_the_last_page)
 	CHECK_INT(p.norders, 2);
 	CHECK_INT(p.nfailed, 0);
 	CHECK(p.next_cursor == NULL);	/* prev only */
-	got = page_canonical(&p);
+	got = json_array();
+	nx_append_page_orders(got, &p);
 	CHECK_CANONICAL(got, want);
 	json_decref(got);
 	json_decref(want);
@@ -417,8 +300,8 @@ NX_TEST(ebay_page_bad_order_fails_alone)
 	NxPage		p;
 	NxError		err = {{0}};
 
-	set_path(page, "orders.1.lineItems.0.quantity", json_string("many"));
-	set_path(page, "orders.2.orderId", NULL);
+	nx_set_path(page, "orders.1.lineItems.0.quantity", json_string("many"));
+	nx_set_path(page, "orders.2.orderId", NULL);
 	nx_page_init(&p);
 	CHECK(nx_ebay_adapter.parse_page(page, NULL, &p, &err) == NX_OK);
 	CHECK_INT(p.norders, 1);
@@ -446,17 +329,9 @@ NX_TEST(ebay_page_rejects_what_is_not_a_page)
 
 	for (int i = 0; bodies[i]; i++)
 	{
-		json_error_t jerr;
-		json_t	   *page = json_loads(bodies[i], JSON_DECODE_ANY, &jerr);
-		NxPage		p;
-		NxError		err = {{0}};
+		json_t	   *page = nx_parse_json(bodies[i]);
 
-		nx_page_init(&p);
-		CHECK(nx_ebay_adapter.parse_page(page, NULL, &p, &err) == NX_FAIL);
-		if (strstr(err.msg, want[i]) == NULL)
-			nx_test_fail(__FILE__, __LINE__, "%s: error \"%s\" does not say \"%s\"", bodies[i],
-						 err.msg, want[i]);
-		nx_page_free(&p);
+		CHECK_PAGE_FAILS(&nx_ebay_adapter, page, NULL, want[i]);
 		json_decref(page);
 	}
 }
@@ -506,12 +381,12 @@ NX_TEST(ebay_classify_every_documented_status)
 		NxError		err = {{0}};
 		NxOrder		o;
 
-		set_path(order, "orderFulfillmentStatus", json_string(c->fulfillment));
-		set_path(order, "orderPaymentStatus", json_string(c->payment));
+		nx_set_path(order, "orderFulfillmentStatus", json_string(c->fulfillment));
+		nx_set_path(order, "orderPaymentStatus", json_string(c->payment));
 		if (c->cancel)
-			set_path(order, "cancelStatus.cancelState", json_string(c->cancel));
+			nx_set_path(order, "cancelStatus.cancelState", json_string(c->cancel));
 		else
-			set_path(order, "cancelStatus", NULL);
+			nx_set_path(order, "cancelStatus", NULL);
 		snprintf(want_raw, sizeof(want_raw), "%s/%s/%s", c->fulfillment, c->payment,
 				 c->cancel ? c->cancel : "NONE_REQUESTED");
 
@@ -521,7 +396,7 @@ NX_TEST(ebay_classify_every_documented_status)
 		CHECK_STR(raw, want_raw);
 		free(raw);
 
-		if (normalize_ok(order, &o))
+		if (NORMALIZE_OK(&nx_ebay_adapter, order, &o))
 		{
 			CHECK_STR(o.status, c->want);
 			CHECK_STR(o.marketplace_status, want_raw);
@@ -543,12 +418,12 @@ NX_TEST(ebay_classify_needs_the_status_fields)
 	char	   *raw = (char *) "untouched";
 	NxError		err = {{0}};
 
-	set_path(order, "orderPaymentStatus", NULL);
+	nx_set_path(order, "orderPaymentStatus", NULL);
 	CHECK(nx_ebay_adapter.classify(order, &status, &fulfillment, &raw, &err) == NX_FAIL);
 	CHECK(raw == NULL);
 	CHECK(strstr(err.msg, "orderPaymentStatus") != NULL);
-	set_path(order, "orderPaymentStatus", json_string("PAID"));
-	set_path(order, "orderFulfillmentStatus", json_integer(3));
+	nx_set_path(order, "orderPaymentStatus", json_string("PAID"));
+	nx_set_path(order, "orderFulfillmentStatus", json_integer(3));
 	CHECK(nx_ebay_adapter.classify(order, &status, &fulfillment, &raw, &err) == NX_FAIL);
 	CHECK(strstr(err.msg, "orderFulfillmentStatus") != NULL);
 	CHECK(nx_ebay_adapter.classify(json_null(), &status, &fulfillment, &raw, &err) == NX_FAIL);
@@ -564,34 +439,34 @@ NX_TEST(ebay_money_is_exact)
 
 	/* the fixture's own: "45.2", "38.7", negative discounts */
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "subtotal"), "45.20");
-	CHECK_STR(field(c, "discount_total"), "8.82");
-	CHECK_STR(field(c, "shipping_total"), "4.95");
-	CHECK_STR(field(c, "total_amount"), "41.33");
+	CHECK_STR(nx_json_str(c, "subtotal"), "45.20");
+	CHECK_STR(nx_json_str(c, "discount_total"), "8.82");
+	CHECK_STR(nx_json_str(c, "shipping_total"), "4.95");
+	CHECK_STR(nx_json_str(c, "total_amount"), "41.33");
 	CHECK(json_is_null(json_object_get(c, "tax_total")));
-	CHECK_STR(field(json_array_get(json_object_get(c, "items"), 0), "line_total"), "38.70");
-	CHECK_STR(field(json_array_get(json_object_get(c, "items"), 0), "unit_price"), "12.90");
+	CHECK_STR(nx_json_str(json_array_get(json_object_get(c, "items"), 0), "line_total"), "38.70");
+	CHECK_STR(nx_json_str(json_array_get(json_object_get(c, "items"), 0), "unit_price"), "12.90");
 	json_decref(c);
 
 	/* more decimals than the currency: half up; a bare integer; a JSON number */
-	set_path(order, "pricingSummary.priceSubtotal.value", json_string("45.205"));
-	set_path(order, "pricingSummary.priceDiscount.value", json_string("-0.1"));
-	set_path(order, "pricingSummary.deliveryDiscount", NULL);
-	set_path(order, "pricingSummary.deliveryCost.value", json_string("5"));
-	set_path(order, "pricingSummary.total.value", json_real(50.1));
-	set_path(order, "lineItems.1.lineItemCost.value", json_string("0.005"));
+	nx_set_path(order, "pricingSummary.priceSubtotal.value", json_string("45.205"));
+	nx_set_path(order, "pricingSummary.priceDiscount.value", json_string("-0.1"));
+	nx_set_path(order, "pricingSummary.deliveryDiscount", NULL);
+	nx_set_path(order, "pricingSummary.deliveryCost.value", json_string("5"));
+	nx_set_path(order, "pricingSummary.total.value", json_real(50.1));
+	nx_set_path(order, "lineItems.1.lineItemCost.value", json_string("0.005"));
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "subtotal"), "45.21");
-	CHECK_STR(field(c, "discount_total"), "0.10");
-	CHECK_STR(field(c, "shipping_total"), "5.00");
-	CHECK_STR(field(c, "total_amount"), "50.10");
-	CHECK_STR(field(json_array_get(json_object_get(c, "items"), 1), "line_total"), "0.01");
+	CHECK_STR(nx_json_str(c, "subtotal"), "45.21");
+	CHECK_STR(nx_json_str(c, "discount_total"), "0.10");
+	CHECK_STR(nx_json_str(c, "shipping_total"), "5.00");
+	CHECK_STR(nx_json_str(c, "total_amount"), "50.10");
+	CHECK_STR(nx_json_str(json_array_get(json_object_get(c, "items"), 1), "line_total"), "0.01");
 	json_decref(c);
 
 	/* a discount sent positive by mistake is still a discount */
-	set_path(order, "pricingSummary.priceDiscount.value", json_string("2.5"));
+	nx_set_path(order, "pricingSummary.priceDiscount.value", json_string("2.5"));
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "discount_total"), "2.50");
+	CHECK_STR(nx_json_str(c, "discount_total"), "2.50");
 	json_decref(c);
 	json_decref(order);
 }
@@ -601,13 +476,13 @@ NX_TEST(ebay_tax_falls_back_to_collect_and_remit)
 	json_t	   *order = fixture_order("24-12801-33107");
 	json_t	   *c;
 
-	set_path(order, "pricingSummary.tax", NULL);
+	nx_set_path(order, "pricingSummary.tax", NULL);
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "tax_total"), "3.76");
+	CHECK_STR(nx_json_str(c, "tax_total"), "3.76");
 	json_decref(c);
 
 	/* no tax anywhere: null, not 0.00 */
-	set_path(order, "lineItems.0.ebayCollectAndRemitTaxes", NULL);
+	nx_set_path(order, "lineItems.0.ebayCollectAndRemitTaxes", NULL);
 	c = nx_normalize_json(&nx_ebay_adapter, order);
 	CHECK(json_is_null(json_object_get(c, "tax_total")));
 	json_decref(c);
@@ -620,26 +495,26 @@ NX_TEST(ebay_totals_are_computed_when_missing)
 	json_t	   *c;
 
 	/* subtotal from the lines; total = subtotal + shipping - discount + tax */
-	set_path(order, "pricingSummary.total", NULL);
-	set_path(order, "pricingSummary.priceSubtotal", NULL);
+	nx_set_path(order, "pricingSummary.total", NULL);
+	nx_set_path(order, "pricingSummary.priceSubtotal", NULL);
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "currency"), "USD");
-	CHECK_STR(field(c, "subtotal"), "1200.00");
-	CHECK_STR(field(c, "total_amount"), "1397.10");
+	CHECK_STR(nx_json_str(c, "currency"), "USD");
+	CHECK_STR(nx_json_str(c, "subtotal"), "1200.00");
+	CHECK_STR(nx_json_str(c, "total_amount"), "1397.10");
 	json_decref(c);
 
 	/* the currency can come from a line when pricingSummary names none */
-	set_path(order, "pricingSummary", json_pack("{}"));
+	nx_set_path(order, "pricingSummary", json_pack("{}"));
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "currency"), "USD");
-	CHECK_STR(field(c, "subtotal"), "1200.00");
-	CHECK_STR(field(c, "total_amount"), "1307.15");	/* tax on top */
+	CHECK_STR(nx_json_str(c, "currency"), "USD");
+	CHECK_STR(nx_json_str(c, "subtotal"), "1200.00");
+	CHECK_STR(nx_json_str(c, "total_amount"), "1307.15");	/* tax on top */
 	CHECK(json_is_null(json_object_get(c, "shipping_total")));
-	CHECK_STR(field(c, "tax_total"), "107.15");		/* Collect-and-Remit */
+	CHECK_STR(nx_json_str(c, "tax_total"), "107.15");		/* Collect-and-Remit */
 	json_decref(c);
 
 	/* no amount names a currency: nothing can be trusted */
-	set_path(order, "lineItems.0.lineItemCost", NULL);
+	nx_set_path(order, "lineItems.0.lineItemCost", NULL);
 	EXPECT_FAIL(order, "currency");
 	json_decref(order);
 }
@@ -656,8 +531,8 @@ NX_TEST(ebay_missing_optional_fields_are_null)
 	/* no SKU, no registration address, no ship-to e-mail */
 	CHECK(json_is_null(json_object_get(item, "sku")));
 	CHECK(json_is_null(json_object_get(c, "buyer_email")));
-	CHECK_STR(field(c, "buyer_name"), "Acme Fasteners LLC");
-	CHECK_STR(field(c, "ship_country"), "US");
+	CHECK_STR(nx_json_str(c, "buyer_name"), "Acme Fasteners LLC");
+	CHECK_STR(nx_json_str(c, "ship_country"), "US");
 	json_decref(c);
 	json_decref(order);
 
@@ -667,10 +542,10 @@ NX_TEST(ebay_missing_optional_fields_are_null)
 						 " \"pricingSummary\": {\"total\": {\"value\": \"10.0\", \"currency\": \"USD\"}},"
 						 " \"lineItems\": [{\"lineItemId\": \"1\", \"quantity\": 2}]}", 0, &jerr);
 	c = nx_normalize_json(&nx_ebay_adapter, minimal);
-	CHECK_STR(field(c, "total_amount"), "10.00");
-	CHECK_STR(field(c, "discount_total"), "0.00");
-	CHECK_STR(field(c, "status"), NX_CONFIRMED);
-	CHECK_STR(field(c, "marketplace_status"), "NOT_STARTED/PAID/NONE_REQUESTED");
+	CHECK_STR(nx_json_str(c, "total_amount"), "10.00");
+	CHECK_STR(nx_json_str(c, "discount_total"), "0.00");
+	CHECK_STR(nx_json_str(c, "status"), NX_CONFIRMED);
+	CHECK_STR(nx_json_str(c, "marketplace_status"), "NOT_STARTED/PAID/NONE_REQUESTED");
 	{
 		static const char *const nulls[] = {
 			"order_number", "subtotal", "tax_total", "shipping_total", "ordered_at", "updated_at",
@@ -688,13 +563,13 @@ NX_TEST(ebay_missing_optional_fields_are_null)
 	CHECK(json_is_null(json_object_get(item, "line_total")));
 	CHECK_INT(json_integer_value(json_object_get(item, "quantity")), 2);
 	json_decref(c);
-	if (normalize_ok(minimal, &o))
+	if (NORMALIZE_OK(&nx_ebay_adapter, minimal, &o))
 		CHECK(o.shipping_address == NULL);
 	nx_order_free(&o);
 
 	/* blank strings count as absent */
-	set_path(minimal, "buyer", json_pack("{s:{s:s, s:s}}", "buyerRegistrationAddress", "fullName", "",
-										 "email", ""));
+	nx_set_path(minimal, "buyer", json_pack("{s:{s:s, s:s}}", "buyerRegistrationAddress", "fullName", "",
+											"email", ""));
 	c = nx_normalize_json(&nx_ebay_adapter, minimal);
 	CHECK(json_is_null(json_object_get(c, "buyer_name")));
 	CHECK(json_is_null(json_object_get(c, "buyer_email")));
@@ -707,22 +582,22 @@ NX_TEST(ebay_buyer_falls_back_field_by_field)
 	json_t	   *order = fixture_order("03-12744-58812");
 	json_t	   *c;
 
-	set_path(order, "buyer.buyerRegistrationAddress.email", NULL);
-	set_path(order, "fulfillmentStartInstructions.0.shippingStep.shipTo.email",
-			 json_string("relay@members.ebay.com"));
-	set_path(order, "fulfillmentStartInstructions.0.shippingStep.shipTo.fullName", json_string("Other Name"));
+	nx_set_path(order, "buyer.buyerRegistrationAddress.email", NULL);
+	nx_set_path(order, "fulfillmentStartInstructions.0.shippingStep.shipTo.email",
+				json_string("relay@members.ebay.com"));
+	nx_set_path(order, "fulfillmentStartInstructions.0.shippingStep.shipTo.fullName", json_string("Other Name"));
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "buyer_email"), "relay@members.ebay.com");
-	CHECK_STR(field(c, "buyer_name"), "J\xc3\xbcrgen Gro\xc3\x9f");
+	CHECK_STR(nx_json_str(c, "buyer_email"), "relay@members.ebay.com");
+	CHECK_STR(nx_json_str(c, "buyer_name"), "J\xc3\xbcrgen Gro\xc3\x9f");
 	json_decref(c);
 
 	/* an unknown country is kept out, with a warning */
-	set_path(order, "fulfillmentStartInstructions.0.shippingStep.shipTo.contactAddress.countryCode",
-			 json_string("QQ"));
+	nx_set_path(order, "fulfillmentStartInstructions.0.shippingStep.shipTo.contactAddress.countryCode",
+				json_string("QQ"));
 	{
 		NxOrder		o;
 
-		if (normalize_ok(order, &o))
+		if (NORMALIZE_OK(&nx_ebay_adapter, order, &o))
 		{
 			CHECK_STR(o.ship_country, "");
 			CHECK(o.warning && strstr(o.warning, "QQ"));
@@ -738,16 +613,16 @@ NX_TEST(ebay_non_ascii_is_byte_for_byte)
 	json_t	   *c = nx_normalize_json(&nx_ebay_adapter, order);
 	json_t	   *items = json_object_get(c, "items");
 
-	CHECK_STR(field(c, "buyer_name"), "J\xc3\xbcrgen Gro\xc3\x9f");
-	CHECK_STR(field(json_array_get(items, 0), "title"),
+	CHECK_STR(nx_json_str(c, "buyer_name"), "J\xc3\xbcrgen Gro\xc3\x9f");
+	CHECK_STR(nx_json_str(json_array_get(items, 0), "title"),
 			  "Edelstahlschrauben M6 \xc3\x97 40 mm (100 St\xc3\xbc" "ck)");
-	CHECK_STR(field(json_array_get(items, 1), "title"), "D\xc3\xbc" "bel 8 mm, 50er-Pack \xe2\x80\x93 grau");
+	CHECK_STR(nx_json_str(json_array_get(items, 1), "title"), "D\xc3\xbc" "bel 8 mm, 50er-Pack \xe2\x80\x93 grau");
 	json_decref(c);
 	json_decref(order);
 
 	order = fixture_order("17-12755-99013");
 	c = nx_normalize_json(&nx_ebay_adapter, order);
-	CHECK_STR(field(c, "buyer_name"), "Siobh\xc3\xa1n N\xc3\xad Bhriain");
+	CHECK_STR(nx_json_str(c, "buyer_name"), "Siobh\xc3\xa1n N\xc3\xad Bhriain");
 	json_decref(c);
 	json_decref(order);
 }
@@ -759,15 +634,15 @@ NX_TEST(ebay_huge_quantity)
 	json_t	   *item = json_array_get(json_object_get(c, "items"), 0);
 
 	CHECK_INT(json_integer_value(json_object_get(item, "quantity")), 10000);
-	CHECK_STR(field(item, "unit_price"), "0.12");
-	CHECK_STR(field(item, "line_total"), "1200.00");
+	CHECK_STR(nx_json_str(item, "unit_price"), "0.12");
+	CHECK_STR(nx_json_str(item, "line_total"), "1200.00");
 	json_decref(c);
 
-	set_path(order, "lineItems.0.quantity", json_integer(2147483647));
+	nx_set_path(order, "lineItems.0.quantity", json_integer(2147483647));
 	c = nx_normalize_json(&nx_ebay_adapter, order);
 	item = json_array_get(json_object_get(c, "items"), 0);
 	CHECK_INT(json_integer_value(json_object_get(item, "quantity")), 2147483647);
-	CHECK_STR(field(item, "unit_price"), "0.00");
+	CHECK_STR(nx_json_str(item, "unit_price"), "0.00");
 	json_decref(c);
 	EXPECT_FAIL_WITH("09-12766-40251", "lineItems.0.quantity", json_integer(2147483648LL),
 					 "lineItems[0].quantity");
@@ -942,12 +817,12 @@ NX_TEST(ebay_webhook_rejects_bad_headers_and_keys)
 	env = fixture_envelope(&w);
 
 	/* unknown key id: the lookup knows another one */
-	w.keys.kid = "ffffffff-0000-0000-0000-000000000000";
+	w.keys.key_id = "ffffffff-0000-0000-0000-000000000000";
 	CHECK_VERIFY_FAILS(&w, "unknown key id \"" EBAY_KID "\"");
-	w.keys.kid = EBAY_KID;
+	w.keys.key_id = EBAY_KID;
 	w.in.public_key = NULL;
 	CHECK_VERIFY_FAILS(&w, "unknown key id");
-	w.in.public_key = key_lookup;
+	w.in.public_key = nx_test_key_lookup;
 
 	/* a key that is not a key */
 	w.keys.pem = "not a key at all!";
@@ -1021,8 +896,8 @@ NX_TEST(ebay_parse_webhook_gives_event_and_order)
 	nx_webhook_event_free(&ev);
 
 	/* a topic without an order (account deletion) */
-	set_path(body, "notification.data", json_pack("{s:s}", "username", "someone"));
-	set_path(body, "metadata.topic", json_string("MARKETPLACE_ACCOUNT_DELETION"));
+	nx_set_path(body, "notification.data", json_pack("{s:s}", "username", "someone"));
+	nx_set_path(body, "metadata.topic", json_string("MARKETPLACE_ACCOUNT_DELETION"));
 	memset(&ev, 0, sizeof(ev));
 	CHECK(nx_ebay_adapter.parse_webhook(body, NULL, &ev, &err) == NX_OK);
 	CHECK(ev.order_id == NULL);
@@ -1030,13 +905,13 @@ NX_TEST(ebay_parse_webhook_gives_event_and_order)
 	nx_webhook_event_free(&ev);
 
 	/* no notification id: no replay protection, so no event */
-	set_path(body, "notification.notificationId", NULL);
+	nx_set_path(body, "notification.notificationId", NULL);
 	memset(&ev, 0, sizeof(ev));
 	CHECK(nx_ebay_adapter.parse_webhook(body, NULL, &ev, &err) == NX_FAIL);
 	CHECK(strstr(err.msg, "notification.notificationId") != NULL);
 	nx_webhook_event_free(&ev);
 
-	set_path(body, "notification", json_string("x"));
+	nx_set_path(body, "notification", json_string("x"));
 	memset(&ev, 0, sizeof(ev));
 	CHECK(nx_ebay_adapter.parse_webhook(body, NULL, &ev, &err) == NX_FAIL);
 	CHECK(strstr(err.msg, "notification") != NULL);

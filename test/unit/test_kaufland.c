@@ -76,27 +76,6 @@ unit0(json_t *doc)
 	return json_array_get(json_object_get(data_of(doc), "order_units"), 0);
 }
 
-static int
-normalize(const json_t *j, NxOrder *o, NxError *err)
-{
-	nx_order_init(o, kaufland->name);
-	err->msg[0] = '\0';
-	return kaufland->normalize(j, o, err);
-}
-
-static void
-expect_fail(const json_t *j, const char *want, int line)
-{
-	NxOrder		o;
-	NxError		err;
-
-	if (normalize(j, &o, &err) != NX_FAIL)
-		nx_test_fail(__FILE__, line, "normalize succeeded, want an error naming %s", want);
-	else if (strstr(err.msg, want) == NULL)
-		nx_test_fail(__FILE__, line, "error \"%s\" does not name %s", err.msg, want);
-	nx_order_free(&o);
-}
-
 NX_TEST(kaufland_fixture_orders_match_expected)
 {
 	json_t	   *got = json_array();
@@ -270,23 +249,8 @@ check_classify(const char *const *statuses, size_t n, const char *want_status,
 			   const char *want_raw, int line)
 {
 	json_t	   *j = sample_order(statuses, n);
-	const char *status = NULL;
-	const char *fulfil = NULL;
-	char	   *raw = NULL;
-	NxError		err = {{0}};
 
-	if (kaufland->classify(j, &status, &fulfil, &raw, &err) != NX_OK)
-		nx_test_fail(__FILE__, line, "classify failed: %s", err.msg);
-	else
-	{
-		if (strcmp(status, want_status) != 0)
-			nx_test_fail(__FILE__, line, "status %s, want %s", status, want_status);
-		if (strcmp(raw, want_raw) != 0)
-			nx_test_fail(__FILE__, line, "raw %s, want %s", raw, want_raw);
-		if (strcmp(fulfil, NX_FBM) != 0)
-			nx_test_fail(__FILE__, line, "fulfillment %s, want FBM", fulfil);
-	}
-	free(raw);
+	nx_check_classify(__FILE__, line, kaufland, j, want_status, want_raw, NX_FBM);
 	json_decref(j);
 }
 
@@ -328,7 +292,7 @@ NX_TEST(kaufland_unknown_status_is_pending_with_warning)
 	NxOrder		o;
 	NxError		err;
 
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	CHECK_STR(o.status, NX_PENDING);
 	CHECK_STR(o.marketplace_status, "lost_in_spacex1");
 	CHECK(o.warning != NULL && strstr(o.warning, "\"lost_in_space\"") != NULL);
@@ -336,7 +300,7 @@ NX_TEST(kaufland_unknown_status_is_pending_with_warning)
 	json_decref(j);
 
 	j = sample1("sent");
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	CHECK_STR(o.status, NX_SHIPPED);
 	CHECK(o.warning == NULL);
 	nx_order_free(&o);
@@ -359,12 +323,12 @@ NX_TEST(kaufland_fulfillment_type)
 	/* the unit's type when the order has none */
 	json_object_del(data_of(j), "fulfillment_type");
 	json_object_set_new(unit0(j), "fulfillment_type", json_string("fulfilled_by_kaufland"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	CHECK_STR(o.fulfillment_method, NX_FBA);
 	nx_order_free(&o);
 	/* an unknown type: FBM, with a warning */
 	json_object_set_new(data_of(j), "fulfillment_type", json_string("fulfilled_by_drone"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	CHECK_STR(o.fulfillment_method, NX_FBM);
 	CHECK(o.warning != NULL && strstr(o.warning, "fulfilled_by_drone") != NULL);
 	nx_order_free(&o);
@@ -393,7 +357,7 @@ NX_TEST(kaufland_money_from_cents)
 	json_object_set_new(unit0(j), "price", json_integer(1));
 	json_object_set_new(unit0(j), "shipping_rate", json_integer(495));
 	json_array_append_new(json_object_get(data_of(j), "order_units"), unit(2000, "sent"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	CHECK_INT(o.subtotal.minor, 2000);
 	CHECK_INT(o.shipping_total.minor, 495);
 	CHECK_INT(o.total_amount.minor, 2495);
@@ -404,7 +368,7 @@ NX_TEST(kaufland_money_from_cents)
 	json_object_del(unit0(j), "price");
 	json_array_remove(json_object_get(data_of(j), "order_units"), 1);
 	json_object_del(unit0(j), "shipping_rate");
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	CHECK(!o.subtotal.present);
 	CHECK(!o.shipping_total.present);
 	CHECK(!o.total_amount.present);
@@ -420,7 +384,7 @@ NX_TEST(kaufland_twelve_units_twelve_items)
 	NxError		err;
 	char		buf[48];
 
-	CHECK(normalize(d, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, d, &o, &err) == NX_OK);
 	CHECK_INT(o.nitems, 12);
 	for (size_t i = 0; i < o.nitems; i++)
 	{
@@ -441,7 +405,7 @@ NX_TEST(kaufland_non_ascii_byte_for_byte)
 	NxOrder		o;
 	NxError		err;
 
-	CHECK(normalize(d, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, d, &o, &err) == NX_OK);
 	CHECK_STR(o.buyer_name, "Ji\xc5\x99\xc3\xad Dvo\xc5\x99\xc3\xa1k");	/* Jiří Dvořák */
 	CHECK(o.nitems == 1 &&
 		  strcmp(o.items[0].title, "Vln\xc4\x9bn\xc3\xa1 deka 130 \xc3\x97 170 cm \xe2\x80\x93 v\xc5\x99" "es") == 0);
@@ -507,7 +471,7 @@ NX_TEST(kaufland_updated_at_is_latest_unit)
 						json_string("2025-03-12T23:59:59Z"));
 	json_object_set_new(json_array_get(units, 2), "ts_updated_iso",
 						json_string("2025-03-12T10:00:00.999Z"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(kaufland, j, &o, &err) == NX_OK);
 	nx_time_format(o.updated_at, buf, sizeof(buf));
 	CHECK_STR(buf, "2025-03-12T23:59:59Z");
 	nx_order_free(&o);
@@ -519,24 +483,24 @@ NX_TEST(kaufland_malformed_input_names_the_field)
 	json_t	   *j;
 
 	j = json_pack("[s]", "M4K7TQ2");
-	expect_fail(j, "order", __LINE__);
+	CHECK_NORMALIZE_FAILS(kaufland, j, "order");
 	json_decref(j);
 	j = json_pack("{s:[]}", "data");
-	expect_fail(j, "data", __LINE__);
+	CHECK_NORMALIZE_FAILS(kaufland, j, "data");
 	json_decref(j);
 
 #define MUTATE_ORDER(key, value, want) \
 	do { \
 		j = sample1("sent"); \
 		json_object_set_new(data_of(j), key, value); \
-		expect_fail(j, want, __LINE__); \
+		CHECK_NORMALIZE_FAILS(kaufland, j, want); \
 		json_decref(j); \
 	} while (0)
 #define MUTATE_UNIT(key, value, want) \
 	do { \
 		j = sample1("sent"); \
 		json_object_set_new(unit0(j), key, value); \
-		expect_fail(j, want, __LINE__); \
+		CHECK_NORMALIZE_FAILS(kaufland, j, want); \
 		json_decref(j); \
 	} while (0)
 
@@ -569,7 +533,7 @@ NX_TEST(kaufland_malformed_input_names_the_field)
 	json_array_append_new(json_object_get(data_of(j), "order_units"), unit(2, "sent"));
 	json_object_set_new(json_array_get(json_object_get(data_of(j), "order_units"), 1), "currency",
 						json_string("PLN"));
-	expect_fail(j, "order_units[1].currency", __LINE__);
+	CHECK_NORMALIZE_FAILS(kaufland, j, "order_units[1].currency");
 	json_decref(j);
 #undef MUTATE_ORDER
 #undef MUTATE_UNIT
@@ -599,16 +563,7 @@ NX_TEST(kaufland_classify_rejects_bad_input)
 static void
 webhook_input(NxWebhookInput *in, char **body, json_t **headers)
 {
-	size_t		len = 0;
-
-	*body = nx_fixture_bytes("kaufland/webhook_order_new.json", &len);
-	*headers = nx_fixture_headers("kaufland/webhook_order_new.headers");
-	if (*body == NULL)
-		nx_test_fail(__FILE__, __LINE__, "cannot read the webhook body");
-	memset(in, 0, sizeof(*in));
-	in->body = *body;
-	in->body_len = len;
-	in->headers = *headers;
+	nx_fixture_webhook("kaufland/webhook_order_new", in, body, headers);
 	in->secret = KAUFLAND_SECRET;
 	in->url = KAUFLAND_CALLBACK;
 	in->now = KAUFLAND_TS + 2;

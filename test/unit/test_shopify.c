@@ -47,51 +47,14 @@ sample_order(void)
 	return o;
 }
 
-/* Normalize; NX_OK or NX_FAIL, with the order left for inspection (caller frees). */
-static int
-normalize(const json_t *j, NxOrder *o, NxError *err)
-{
-	nx_order_init(o, shopify->name);
-	err->msg[0] = '\0';
-	return shopify->normalize(j, o, err);
-}
-
-/* normalize must fail and its message must contain want. */
-static void
-expect_fail(const json_t *j, const char *want, int line)
-{
-	NxOrder		o;
-	NxError		err;
-
-	if (normalize(j, &o, &err) != NX_FAIL)
-		nx_test_fail(__FILE__, line, "normalize succeeded, want an error naming %s", want);
-	else if (strstr(err.msg, want) == NULL)
-		nx_test_fail(__FILE__, line, "error \"%s\" does not name %s", err.msg, want);
-	nx_order_free(&o);
-}
-
 /* The canonical JSON of every order of the two list pages. */
 static json_t *
 all_fixture_orders(void)
 {
-	const char *pages[] = {"shopify/orders_page1.json", "shopify/orders_page2.json"};
 	json_t	   *got = json_array();
 
-	for (int p = 0; p < 2; p++)
-	{
-		json_t	   *page = nx_fixture_json(pages[p]);
-		size_t		i;
-		json_t	   *order;
-
-		json_array_foreach(json_object_get(page, "orders"), i, order)
-		{
-			json_t	   *c = nx_normalize_json(shopify, order);
-
-			if (c)
-				json_array_append_new(got, c);
-		}
-		json_decref(page);
-	}
+	nx_fixture_normalize_each(shopify, "shopify/orders_page1.json", "orders", got);
+	nx_fixture_normalize_each(shopify, "shopify/orders_page2.json", "orders", got);
 	return got;
 }
 
@@ -122,8 +85,7 @@ parse_fixture_page(const char *name, NxPage *p, json_t *into)
 	nx_page_init(p);
 	if (shopify->parse_page(page, headers, p, &err) != NX_OK)
 		nx_test_fail(__FILE__, __LINE__, "parse_page %s: %s", name, err.msg);
-	for (size_t i = 0; i < p->norders; i++)
-		json_array_append_new(into, nx_order_to_json(&p->orders[i]));
+	nx_append_page_orders(into, p);
 	json_decref(page);
 	json_decref(headers);
 }
@@ -263,10 +225,6 @@ check_classify(const char *financial, const char *fulfillment, const char *cance
 			   const char *shipment, const char *want_status, const char *want_raw, int line)
 {
 	json_t	   *j = sample_order();
-	const char *status = NULL;
-	const char *fulfil = NULL;
-	char	   *raw = NULL;
-	NxError		err = {{0}};
 
 	json_object_set_new(j, "financial_status", financial ? json_string(financial) : json_null());
 	json_object_set_new(j, "fulfillment_status", fulfillment ? json_string(fulfillment) : json_null());
@@ -276,18 +234,7 @@ check_classify(const char *financial, const char *fulfillment, const char *cance
 							json_pack("[{s:s,s:s},{s:s,s:s}]", "status", "success",
 									  "shipment_status", "delivered", "status", "success",
 									  "shipment_status", shipment));
-	if (shopify->classify(j, &status, &fulfil, &raw, &err) != NX_OK)
-		nx_test_fail(__FILE__, line, "classify failed: %s", err.msg);
-	else
-	{
-		if (strcmp(status, want_status) != 0)
-			nx_test_fail(__FILE__, line, "status %s, want %s", status, want_status);
-		if (strcmp(raw, want_raw) != 0)
-			nx_test_fail(__FILE__, line, "raw %s, want %s", raw, want_raw);
-		if (strcmp(fulfil, NX_FBM) != 0)
-			nx_test_fail(__FILE__, line, "fulfillment %s, want FBM", fulfil);
-	}
-	free(raw);
+	nx_check_classify(__FILE__, line, shopify, j, want_status, want_raw, NX_FBM);
 	json_decref(j);
 }
 
@@ -367,7 +314,7 @@ NX_TEST(shopify_unknown_status_is_pending_with_warning)
 	NxError		err;
 
 	json_object_set_new(j, "financial_status", json_string("chargeback_pending"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.status, NX_PENDING);
 	CHECK_STR(o.marketplace_status, "chargeback_pending/null");
 	CHECK(o.warning != NULL && strstr(o.warning, "\"chargeback_pending\"") != NULL);
@@ -376,14 +323,14 @@ NX_TEST(shopify_unknown_status_is_pending_with_warning)
 
 	json_object_set_new(j, "financial_status", json_string("paid"));
 	json_object_set_new(j, "fulfillment_status", json_string("beamed"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.status, NX_PENDING);
 	CHECK(o.warning != NULL && strstr(o.warning, "\"beamed\"") != NULL);
 	nx_order_free(&o);
 
 	/* a known status leaves no warning */
 	json_object_set_new(j, "fulfillment_status", json_null());
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.status, NX_CONFIRMED);
 	CHECK(o.warning == NULL);
 	nx_order_free(&o);
@@ -403,13 +350,13 @@ NX_TEST(shopify_fulfillment_network_is_fbs)
 	json_object_set_new(json_array_get(lines, 0), "fulfillment_service",
 						json_string("shopify-fulfillment-network"));
 	json_array_append_new(lines, digital);
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.fulfillment_method, NX_FBS);	/* the digital line does not ship */
 	nx_order_free(&o);
 
 	/* one physical line shipped by the merchant: not the network's order */
 	json_object_set_new(digital, "requires_shipping", json_true());
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.fulfillment_method, NX_FBM);
 	nx_order_free(&o);
 	json_decref(j);
@@ -424,7 +371,7 @@ NX_TEST(shopify_money_is_exact_in_shop_currency)
 	char		buf[48];
 
 	/* #1003: Swiss buyer paying CHF in a EUR shop */
-	CHECK(normalize(json_array_get(json_object_get(page, "orders"), 2), &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, json_array_get(json_object_get(page, "orders"), 2), &o, &err) == NX_OK);
 	CHECK_STR(o.external_order_id, "5801234567003");
 	CHECK_STR(o.currency, "EUR");
 	nx_money_format(o.total_amount, o.exponent, buf, sizeof(buf));
@@ -434,7 +381,7 @@ NX_TEST(shopify_money_is_exact_in_shop_currency)
 	nx_order_free(&o);
 
 	/* #1005: 1 200 pegs at 0.15 */
-	CHECK(normalize(json_array_get(json_object_get(page2, "orders"), 1), &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, json_array_get(json_object_get(page2, "orders"), 1), &o, &err) == NX_OK);
 	CHECK_INT(o.nitems, 1);
 	if (o.nitems == 1)
 	{
@@ -461,7 +408,7 @@ NX_TEST(shopify_money_strings_and_numbers)
 	json_object_set_new(j, "total_tax", json_string("3.185"));	/* half up */
 	json_object_set_new(line, "price", json_real(10.1));	/* a number, read exactly */
 	json_object_set_new(j, "total_line_items_price", json_null());	/* summed from lines */
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	c = nx_order_to_json(&o);
 	CHECK_STR(json_string_value(json_object_get(c, "total_amount")), "24.90");
 	CHECK_STR(json_string_value(json_object_get(c, "tax_total")), "3.19");
@@ -474,7 +421,7 @@ NX_TEST(shopify_money_strings_and_numbers)
 	/* JPY has no decimals */
 	json_object_set_new(j, "currency", json_string("JPY"));
 	json_object_set_new(line, "price", json_string("1200"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	c = nx_order_to_json(&o);
 	CHECK_STR(json_string_value(json_object_get(c, "subtotal")), "2400");
 	CHECK_STR(json_string_value(json_object_get(c, "total_amount")), "25");
@@ -492,7 +439,7 @@ NX_TEST(shopify_missing_optional_fields_are_null)
 	json_t	   *c;
 
 	/* #1002: digital, no e-mail, no customer, no shipping address */
-	CHECK(normalize(json_array_get(json_object_get(page, "orders"), 1), &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, json_array_get(json_object_get(page, "orders"), 1), &o, &err) == NX_OK);
 	CHECK_STR(o.order_number, "#1002");
 	CHECK(o.buyer_email == NULL);
 	CHECK(o.shipping_address == NULL);
@@ -504,7 +451,7 @@ NX_TEST(shopify_missing_optional_fields_are_null)
 	json_decref(j);
 	j = json_pack("{s:s,s:s,s:[{s:i,s:i,s:s}]}", "id", "77", "currency", "EUR", "line_items",
 				  "id", 1, "quantity", 1, "price", "1.00");
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	c = nx_order_to_json(&o);
 	CHECK(json_is_null(json_object_get(c, "order_number")));
 	CHECK(json_is_null(json_object_get(c, "tax_total")));
@@ -532,7 +479,7 @@ NX_TEST(shopify_buyer_fallbacks)
 	NxOrder		o;
 	NxError		err;
 
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.buyer_email, "a@example.de");
 	CHECK_STR(o.buyer_name, "Ana Lima");
 	CHECK_STR(o.ship_country, "AT");
@@ -544,7 +491,7 @@ NX_TEST(shopify_buyer_fallbacks)
 	json_object_set_new(j, "customer", json_null());
 	json_object_set_new(line, "sku", json_string(""));	/* "" is no SKU */
 	json_object_del(line, "name");	/* title and variant */
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.buyer_email, "c@example.de");
 	CHECK_STR(o.buyer_name, "Billing Name");
 	CHECK(o.nitems == 1 && o.items[0].sku == NULL);
@@ -554,7 +501,7 @@ NX_TEST(shopify_buyer_fallbacks)
 	json_object_del(j, "contact_email");
 	json_object_set_new(j, "billing_address", json_null());
 	json_object_set_new(line, "variant_title", json_null());
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK(o.buyer_email == NULL);
 	CHECK_STR(o.buyer_name, "Shipping Name");
 	CHECK(o.nitems == 1 && strcmp(o.items[0].title, "Thing") == 0);
@@ -564,7 +511,7 @@ NX_TEST(shopify_buyer_fallbacks)
 	json_object_set_new(j, "shipping_address",
 						json_pack("{s:s,s:s,s:s}", "first_name", "Zo\xc3\xab", "last_name",
 								  "M\xc3\xbcller", "country_code", "ch"));
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	CHECK_STR(o.buyer_name, "Zo\xc3\xab M\xc3\xbcller");
 	CHECK_STR(o.ship_country, "CH");
 	nx_order_free(&o);
@@ -578,7 +525,7 @@ NX_TEST(shopify_times_to_utc)
 	NxError		err;
 	char		buf[32];
 
-	CHECK(normalize(j, &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, j, &o, &err) == NX_OK);
 	nx_time_format(o.ordered_at, buf, sizeof(buf));
 	CHECK_STR(buf, "2025-03-09T18:45:12Z");
 	nx_time_format(o.updated_at, buf, sizeof(buf));
@@ -594,11 +541,11 @@ NX_TEST(shopify_non_ascii_names_byte_for_byte)
 	NxOrder		o;
 	NxError		err;
 
-	CHECK(normalize(json_array_get(json_object_get(page2, "orders"), 1), &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, json_array_get(json_object_get(page2, "orders"), 1), &o, &err) == NX_OK);
 	CHECK_STR(o.buyer_name, "\xc3\x87" "a\xc4\x9f" "la Y\xc4\xb1ld\xc4\xb1z");	/* Çağla Yıldız */
 	CHECK(o.nitems == 1 && strcmp(o.items[0].title, "Holzw\xc3\xa4scheklammer (einzeln)") == 0);
 	nx_order_free(&o);
-	CHECK(normalize(json_array_get(json_object_get(page1, "orders"), 0), &o, &err) == NX_OK);
+	CHECK(nx_normalize(shopify, json_array_get(json_object_get(page1, "orders"), 0), &o, &err) == NX_OK);
 	CHECK_STR(o.buyer_name, "Sofie B\xc3\xa4" "cker");
 	nx_order_free(&o);
 	json_decref(page1);
@@ -612,23 +559,23 @@ NX_TEST(shopify_malformed_input_names_the_field)
 	json_error_t jerr;
 
 	j = json_loads("[1,2]", 0, &jerr);
-	expect_fail(j, "order", __LINE__);
+	CHECK_NORMALIZE_FAILS(shopify, j, "order");
 	json_decref(j);
 	j = json_string("order");
-	expect_fail(j, "order", __LINE__);
+	CHECK_NORMALIZE_FAILS(shopify, j, "order");
 	json_decref(j);
 
 #define MUTATE(key, value, want) \
 	do { \
 		j = sample_order(); \
 		json_object_set_new(j, key, value); \
-		expect_fail(j, want, __LINE__); \
+		CHECK_NORMALIZE_FAILS(shopify, j, want); \
 		json_decref(j); \
 	} while (0)
 
 	j = sample_order();
 	json_object_del(j, "id");
-	expect_fail(j, "id: missing", __LINE__);
+	CHECK_NORMALIZE_FAILS(shopify, j, "id: missing");
 	json_decref(j);
 	MUTATE("id", json_true(), "id:");
 	MUTATE("id", json_real(1.5), "id:");
@@ -661,7 +608,7 @@ NX_TEST(shopify_malformed_input_names_the_field)
 		j = sample_order(); \
 		line = json_array_get(json_object_get(j, "line_items"), 0); \
 		json_object_set_new(line, key, value); \
-		expect_fail(j, want, __LINE__); \
+		CHECK_NORMALIZE_FAILS(shopify, j, want); \
 		json_decref(j); \
 	} while (0)
 
@@ -675,7 +622,7 @@ NX_TEST(shopify_malformed_input_names_the_field)
 	line = json_array_get(json_object_get(j, "line_items"), 0);
 	json_object_set_new(line, "quantity", json_integer(1000000000));
 	json_object_set_new(line, "price", json_string("1000000.00"));
-	expect_fail(j, "line_items[0].price", __LINE__);
+	CHECK_NORMALIZE_FAILS(shopify, j, "line_items[0].price");
 	json_decref(j);
 	MUTATE_LINE("sku", json_integer(5), "line_items[0].sku");
 #undef MUTATE
@@ -686,16 +633,7 @@ NX_TEST(shopify_malformed_input_names_the_field)
 static void
 webhook_input(NxWebhookInput *in, char **body, json_t **headers)
 {
-	size_t		len = 0;
-
-	*body = nx_fixture_bytes("shopify/webhook_order_updated.json", &len);
-	*headers = nx_fixture_headers("shopify/webhook_order_updated.headers");
-	if (*body == NULL)
-		nx_test_fail(__FILE__, __LINE__, "cannot read the webhook body");
-	memset(in, 0, sizeof(*in));
-	in->body = *body;
-	in->body_len = len;
-	in->headers = *headers;
+	nx_fixture_webhook("shopify/webhook_order_updated", in, body, headers);
 	in->secret = SHOPIFY_SECRET;
 	in->url = "https://hooks.nexus.example/shopify";
 	in->now = 1741771805;

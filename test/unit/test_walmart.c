@@ -14,17 +14,6 @@
 
 #define WM_SECRET "wm_fixture_client_secret_3b9f1d7e5a2c4b6d8f0e1a3c5b7d9f2e"
 
-static json_t *
-walmart_doc(const char *text)
-{
-	json_error_t jerr;
-	json_t	   *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-
-	if (j == NULL)
-		nx_test_fail(__FILE__, __LINE__, "bad test JSON: %s", jerr.text);
-	return j;
-}
-
 /*
  * A one-line PO with the given line fields spliced in (charges, statuses,
  * quantity, refund), so each test states only what it is about.
@@ -48,10 +37,8 @@ walmart_po(const char *top, const char *line)
 static json_t *
 walmart_canonical(char *text)
 {
-	json_t	   *doc = walmart_doc(text);
-	json_t	   *c = doc ? nx_normalize_json(&nx_walmart_adapter, doc) : NULL;
+	json_t	   *c = nx_normalize_text(&nx_walmart_adapter, text);
 
-	json_decref(doc);
 	free(text);
 	return c;
 }
@@ -59,20 +46,7 @@ walmart_canonical(char *text)
 static void
 walmart_expect_fail(const char *file, int line, char *text, const char *needle)
 {
-	json_t	   *doc = walmart_doc(text);
-	NxOrder		o;
-	NxError		err = {{0}};
-
-	if (doc != NULL)
-	{
-		nx_order_init(&o, "walmart");
-		if (nx_walmart_adapter.normalize(doc, &o, &err) != NX_FAIL)
-			nx_test_fail(file, line, "normalize accepted %s", text);
-		else if (strstr(err.msg, needle) == NULL)
-			nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, needle);
-		nx_order_free(&o);
-		json_decref(doc);
-	}
+	nx_check_normalize_text_fails(file, line, &nx_walmart_adapter, text, needle);
 	free(text);
 }
 #define WALMART_FAILS(text, needle) walmart_expect_fail(__FILE__, __LINE__, (text), (needle))
@@ -85,20 +59,7 @@ NX_TEST(walmart_every_fixture_order_is_canonical)
 	json_t	   *got = json_array();
 
 	for (size_t f = 0; f < 3; f++)
-	{
-		json_t	   *page = nx_fixture_json(files[f]);
-		size_t		i;
-		const json_t *order;
-
-		json_array_foreach(nx_json_path(page, "list.elements.order"), i, order)
-		{
-			json_t	   *c = nx_normalize_json(&nx_walmart_adapter, order);
-
-			if (c)
-				json_array_append_new(got, c);
-		}
-		json_decref(page);
-	}
+		nx_fixture_normalize_each(&nx_walmart_adapter, files[f], "list.elements.order", got);
 	CHECK_INT(json_array_size(got), 6);
 	CHECK_CANONICAL(got, want);
 	json_decref(got);
@@ -126,8 +87,7 @@ NX_TEST(walmart_pages_and_next_cursor)
 			CHECK_STR(page.next_cursor, nx_json_str(p1, "list.meta.nextCursor"));
 		else
 			CHECK(page.next_cursor == NULL);
-		for (size_t i = 0; i < page.norders; i++)
-			json_array_append_new(got, nx_order_to_json(&page.orders[i]));
+		nx_append_page_orders(got, &page);
 		nx_page_free(&page);
 	}
 	CHECK_CANONICAL(got, want);
@@ -147,29 +107,20 @@ NX_TEST(walmart_page_shapes)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
-		doc = walmart_doc(bad[i]);
-		nx_page_init(&page);
-		CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-		CHECK(strstr(err.msg, "list") != NULL);
-		nx_page_free(&page);
+		doc = nx_parse_json(bad[i]);
+		CHECK_PAGE_FAILS(&nx_walmart_adapter, doc, NULL, "list");
 		json_decref(doc);
 	}
-	doc = walmart_doc("{\"list\": {\"meta\": {\"nextCursor\": null}, \"elements\": {\"order\": {}}}}");
-	nx_page_init(&page);
-	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "list.elements.order") != NULL);
-	nx_page_free(&page);
+	doc = nx_parse_json("{\"list\": {\"meta\": {\"nextCursor\": null}, \"elements\": {\"order\": {}}}}");
+	CHECK_PAGE_FAILS(&nx_walmart_adapter, doc, NULL, "list.elements.order");
 	json_decref(doc);
 
-	doc = walmart_doc("{\"list\": {\"meta\": {\"nextCursor\": 3}, \"elements\": {\"order\": []}}}");
-	nx_page_init(&page);
-	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "nextCursor") != NULL);
-	nx_page_free(&page);
+	doc = nx_parse_json("{\"list\": {\"meta\": {\"nextCursor\": 3}, \"elements\": {\"order\": []}}}");
+	CHECK_PAGE_FAILS(&nx_walmart_adapter, doc, NULL, "nextCursor");
 	json_decref(doc);
 
 	/* an empty result: no elements, no cursor */
-	doc = walmart_doc("{\"list\": {\"meta\": {\"totalCount\": 0, \"nextCursor\": null}, \"elements\": {}}}");
+	doc = nx_parse_json("{\"list\": {\"meta\": {\"totalCount\": 0, \"nextCursor\": null}, \"elements\": {}}}");
 	nx_page_init(&page);
 	CHECK(nx_walmart_adapter.parse_page(doc, NULL, &page, &err) == NX_OK);
 	CHECK_INT(page.norders, 0);
@@ -184,7 +135,7 @@ NX_TEST(walmart_page_keeps_going_past_a_bad_order)
 	char	   *text = nx_sprintf(
 		"{\"list\": {\"meta\": {\"nextCursor\": \"?next=1\"}, \"elements\": {\"order\": ["
 		"%s, {\"purchaseOrderId\": \"P-BAD\", \"orderDate\": \"then\"}, {\"orderLines\": 1}]}}}", good);
-	json_t	   *doc = walmart_doc(text);
+	json_t	   *doc = nx_parse_json(text);
 	NxPage		page;
 	NxError		err = {{0}};
 
@@ -211,22 +162,10 @@ static void
 walmart_check_classify(const char *file, int line, char *text, const char *want_status,
 					   const char *want_raw, const char *want_fulfillment)
 {
-	json_t	   *doc = walmart_doc(text);
-	const char *status = NULL;
-	const char *fulfillment = NULL;
-	char	   *raw = NULL;
-	NxError		err = {{0}};
+	json_t	   *doc = nx_parse_json(text);
 
-	if (nx_walmart_adapter.classify(doc, &status, &fulfillment, &raw, &err) != NX_OK)
-		nx_test_fail(file, line, "classify failed: %s", err.msg);
-	else
-	{
-		if (strcmp(status, want_status) != 0 || strcmp(raw, want_raw) != 0 ||
-			strcmp(fulfillment, want_fulfillment) != 0)
-			nx_test_fail(file, line, "got %s/%s/%s, want %s/%s/%s", status, raw, fulfillment,
-						 want_status, want_raw, want_fulfillment);
-	}
-	free(raw);
+	nx_check_classify(file, line, &nx_walmart_adapter, doc, want_status, want_raw,
+					  want_fulfillment);
 	json_decref(doc);
 	free(text);
 }
@@ -299,9 +238,9 @@ NX_TEST(walmart_refunds_and_aggregation)
 NX_TEST(walmart_unknown_status_warns_with_the_raw_value)
 {
 	json_t	   *c;
-	json_t	   *doc = walmart_doc("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
-								  "{\"lineNumber\": \"1\", \"orderLineQuantity\": {\"amount\": \"1\"}, "
-								  WM_STATUS("Teleported") "}]}}");
+	json_t	   *doc = nx_parse_json("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
+									"{\"lineNumber\": \"1\", \"orderLineQuantity\": {\"amount\": \"1\"}, "
+									WM_STATUS("Teleported") "}]}}");
 	NxOrder		o;
 	NxError		err = {{0}};
 
@@ -317,9 +256,9 @@ NX_TEST(walmart_unknown_status_warns_with_the_raw_value)
 	c = walmart_canonical(walmart_po("", WM_QTY("\"1\"") ", " WM_STATUS("Created")));
 	CHECK(c != NULL);
 	json_decref(c);
-	doc = walmart_doc("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
-					  "{\"lineNumber\": \"1\", \"orderLineQuantity\": {\"amount\": \"1\"}, "
-					  WM_STATUS("Created") "}]}}");
+	doc = nx_parse_json("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
+						"{\"lineNumber\": \"1\", \"orderLineQuantity\": {\"amount\": \"1\"}, "
+						WM_STATUS("Created") "}]}}");
 	nx_order_init(&o, "walmart");
 	CHECK(nx_walmart_adapter.normalize(doc, &o, &err) == NX_OK);
 	CHECK(o.warning == NULL);

@@ -11,17 +11,6 @@
 
 #include "unit.h"
 
-static json_t *
-zalando_doc(const char *text)
-{
-	json_error_t jerr;
-	json_t	   *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-
-	if (j == NULL)
-		nx_test_fail(__FILE__, __LINE__, "bad test JSON: %s (%s)", jerr.text, text);
-	return j;
-}
-
 /*
  * A one-order document: order attributes spliced in after the defaults,
  * one OrderItem with the given item attributes, and one OrderLine per
@@ -75,10 +64,8 @@ zalando_single(const json_t *page, size_t i)
 static json_t *
 zalando_canonical(char *text)
 {
-	json_t	   *doc = zalando_doc(text);
-	json_t	   *c = doc ? nx_normalize_json(&nx_zalando_adapter, doc) : NULL;
+	json_t	   *c = nx_normalize_text(&nx_zalando_adapter, text);
 
-	json_decref(doc);
 	free(text);
 	return c;
 }
@@ -86,20 +73,7 @@ zalando_canonical(char *text)
 static void
 zalando_expect_fail(const char *file, int line, char *text, const char *needle)
 {
-	json_t	   *doc = zalando_doc(text);
-	NxOrder		o;
-	NxError		err = {{0}};
-
-	if (doc != NULL)
-	{
-		nx_order_init(&o, "zalando");
-		if (nx_zalando_adapter.normalize(doc, &o, &err) != NX_FAIL)
-			nx_test_fail(file, line, "normalize accepted %s", text);
-		else if (strstr(err.msg, needle) == NULL)
-			nx_test_fail(file, line, "error \"%s\" does not name \"%s\"", err.msg, needle);
-		nx_order_free(&o);
-		json_decref(doc);
-	}
+	nx_check_normalize_text_fails(file, line, &nx_zalando_adapter, text, needle);
 	free(text);
 }
 #define ZALANDO_FAILS(text, needle) zalando_expect_fail(__FILE__, __LINE__, (text), (needle))
@@ -152,8 +126,7 @@ NX_TEST(zalando_pages_and_links_next)
 			CHECK_STR(page.next_cursor, nx_json_str(doc, "links.next"));
 		else
 			CHECK(page.next_cursor == NULL);
-		for (size_t i = 0; i < page.norders; i++)
-			json_array_append_new(got, nx_order_to_json(&page.orders[i]));
+		nx_append_page_orders(got, &page);
 		nx_page_free(&page);
 		json_decref(doc);
 	}
@@ -164,7 +137,7 @@ NX_TEST(zalando_pages_and_links_next)
 
 NX_TEST(zalando_empty_page_ends_the_walk)
 {
-	json_t	   *doc = zalando_doc("{\"links\": {\"next\": \"https://x.test/orders?page[number]=9\"}, \"data\": []}");
+	json_t	   *doc = nx_parse_json("{\"links\": {\"next\": \"https://x.test/orders?page[number]=9\"}, \"data\": []}");
 	NxPage		page;
 	NxError		err = {{0}};
 
@@ -180,38 +153,24 @@ NX_TEST(zalando_page_shapes)
 {
 	const char *bad[] = {"[]", "{}", "{\"data\": {}}", "{\"data\": null}", "\"data\""};
 	json_t	   *doc;
-	NxPage		page;
-	NxError		err = {{0}};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
-		doc = zalando_doc(bad[i]);
-		nx_page_init(&page);
-		CHECK(nx_zalando_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-		CHECK(strstr(err.msg, "data") != NULL);
-		nx_page_free(&page);
+		doc = nx_parse_json(bad[i]);
+		CHECK_PAGE_FAILS(&nx_zalando_adapter, doc, NULL, "data");
 		json_decref(doc);
 	}
 	/* the 429 body says why */
 	doc = nx_fixture_json("zalando/throttled_429.json");
-	nx_page_init(&page);
-	CHECK(nx_zalando_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "Rate limit exceeded") != NULL);
-	nx_page_free(&page);
+	CHECK_PAGE_FAILS(&nx_zalando_adapter, doc, NULL, "Rate limit exceeded");
 	json_decref(doc);
 
-	doc = zalando_doc("{\"data\": [], \"included\": {}}");
-	nx_page_init(&page);
-	CHECK(nx_zalando_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "included") != NULL);
-	nx_page_free(&page);
+	doc = nx_parse_json("{\"data\": [], \"included\": {}}");
+	CHECK_PAGE_FAILS(&nx_zalando_adapter, doc, NULL, "included");
 	json_decref(doc);
 
-	doc = zalando_doc("{\"data\": [], \"links\": {\"next\": 1}}");
-	nx_page_init(&page);
-	CHECK(nx_zalando_adapter.parse_page(doc, NULL, &page, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "links.next") != NULL);
-	nx_page_free(&page);
+	doc = nx_parse_json("{\"data\": [], \"links\": {\"next\": 1}}");
+	CHECK_PAGE_FAILS(&nx_zalando_adapter, doc, NULL, "links.next");
 	json_decref(doc);
 }
 
@@ -251,11 +210,7 @@ static void
 zalando_check_classify(const char *file, int line, char *text, const char *want_status,
 					   const char *want_raw, const char *want_fulfillment, const char *warning)
 {
-	json_t	   *doc = zalando_doc(text);
-	const char *status = NULL;
-	const char *fulfillment = NULL;
-	char	   *raw = NULL;
-	NxError		err = {{0}};
+	json_t	   *doc = nx_parse_json(text);
 	NxOrder		o;
 
 	if (doc == NULL)
@@ -263,23 +218,18 @@ zalando_check_classify(const char *file, int line, char *text, const char *want_
 		free(text);
 		return;
 	}
-	if (nx_zalando_adapter.classify(doc, &status, &fulfillment, &raw, &err) != NX_OK)
-		nx_test_fail(file, line, "classify failed: %s", err.msg);
-	else if (strcmp(status, want_status) != 0 || strcmp(raw, want_raw) != 0 ||
-			 strcmp(fulfillment, want_fulfillment) != 0)
-		nx_test_fail(file, line, "got %s/%s/%s, want %s/%s/%s", status, raw, fulfillment,
-					 want_status, want_raw, want_fulfillment);
-	free(raw);
+	nx_check_classify(file, line, &nx_zalando_adapter, doc, want_status, want_raw,
+					  want_fulfillment);
 	/* normalize agrees and warns about unknown values */
-	nx_order_init(&o, "zalando");
-	if (nx_zalando_adapter.normalize(doc, &o, &err) != NX_OK)
-		nx_test_fail(file, line, "normalize failed: %s", err.msg);
-	else if (strcmp(o.status, want_status) != 0)
-		nx_test_fail(file, line, "normalize status %s, want %s", o.status, want_status);
-	else if ((warning == NULL) != (o.warning == NULL) ||
-			 (warning && strstr(o.warning, warning) == NULL))
-		nx_test_fail(file, line, "warning \"%s\", want one naming \"%s\"",
-					 o.warning ? o.warning : "(none)", warning ? warning : "(none)");
+	if (nx_normalize_ok(file, line, &nx_zalando_adapter, doc, &o))
+	{
+		if (strcmp(o.status, want_status) != 0)
+			nx_test_fail(file, line, "normalize status %s, want %s", o.status, want_status);
+		else if ((warning == NULL) != (o.warning == NULL) ||
+				 (warning && strstr(o.warning, warning) == NULL))
+			nx_test_fail(file, line, "warning \"%s\", want one naming \"%s\"",
+						 o.warning ? o.warning : "(none)", warning ? warning : "(none)");
+	}
 	nx_order_free(&o);
 	json_decref(doc);
 	free(text);
