@@ -138,7 +138,7 @@ static json_t *
 load(const char *json, size_t len, char **error)
 {
 	json_error_t jerr;
-	json_t	   *j = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t	   *j = nx_json_loadb(json, len, &jerr);
 
 	if (j == NULL)
 		*error = psprintf("payload is not valid JSON: %s (line %d, column %d)",

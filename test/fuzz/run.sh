@@ -14,7 +14,7 @@ markets=("$@")
 [ ${#markets[@]} -gt 0 ] || markets=(amazon ebay bol kaufland shopify zalando walmart)
 build="$here/build"
 mkdir -p "$build"
-common="canonical.c country.c crypto.c json_util.c money.c timeutil.c"
+common="canonical.c country.c crypto.c json_parse.c json_util.c money.c timeutil.c"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$root/adapters $(pkg-config --cflags jansson libcrypto)"
 libs="$(pkg-config --libs jansson libcrypto)"
 fail=0
@@ -58,4 +58,17 @@ for m in "${markets[@]}"; do
     fi
   done
 done
+# The fast JSON loader against jansson's own, on arbitrary bytes.
+dir="$build/json-parse"
+mkdir -p "$dir/corpus"
+find "$fixtures" -name '*.json' -size -64k -exec cp {} "$dir/corpus/" \;
+srcs=""
+for c in $common; do srcs="$srcs $root/adapters/$c"; done
+if clang $cflags -o "$dir/fuzz" "$here/fuzz_json.c" $srcs $libs 2> "$dir/build.log" &&
+   (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 ./fuzz -max_total_time="$seconds" -rss_limit_mb=2048 \
+      -timeout=10 -print_final_stats=0 corpus > run.log 2>&1); then
+  echo "ok fuzz/json-parse"
+else
+  echo "FAILED fuzz/json-parse"; grep -E 'ERROR|SUMMARY|==[0-9]+==|differ' "$dir/run.log" "$dir/build.log" | head -10; fail=1
+fi
 exit $fail

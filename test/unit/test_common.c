@@ -448,3 +448,75 @@ NX_TEST(join_name_takes_the_parts_there_are)
 	free(name);
 	CHECK((name = nx_join_name("", NULL)) == NULL);
 }
+
+/* The fast loader builds what jansson's loader builds, on every fixture. */
+NX_TEST(json_loader_matches_jansson_on_fixtures)
+{
+	static const char *const files[] = {
+		"amazon/orders_page1.json", "amazon/order_items/113-4829175-6638204.json",
+		"ebay/orders_page1.json", "bol/orders_page1.json", "bol/order_details/A2K8J4P0Q1.json",
+		"kaufland/order_details/M9XB3LW.json", "shopify/orders_page1.json",
+		"shopify/webhook_order_updated.json", "zalando/orders_page1.json",
+		"walmart/orders_page1.json", "walmart/orders_ca_market.json", NULL
+	};
+
+	for (int i = 0; files[i]; i++)
+	{
+		size_t		len;
+		char	   *text = nx_fixture_bytes(files[i], &len);
+		json_error_t e;
+		json_t	   *a = text ? json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e) : NULL;
+		json_t	   *b = text ? nx_json_loadb(text, len, &e) : NULL;
+
+		CHECK(text != NULL);
+		CHECK(a != NULL && b != NULL && json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+		free(text);
+	}
+}
+
+NX_TEST(json_loader_edge_cases)
+{
+	static const char *const same[] = {
+		"{}", "[]", " 1 ", "-0", "0.5e-3", "1E+2", "\"\\u00e9\\ud83d\\ude00\\n\\/\"", "[true,false,null]",
+		"{\"a\":1,\"a\":2}", "\"Zo\xc3\xab\"", "9223372036854775807", "1e-400", "{\"k\": [ {} , [] ]}",
+		"\"a\\u0000b\"", NULL
+	};
+	static const char *const bad[] = {
+		"", "01", "1.", ".5", "-", "1e", "[1,]", "{\"a\"}", "{\"a\":1,}", "\"\\x\"", "\"\\ud800\"",
+		"\"\\udc00\"", "\"\x01\"", "\"\xc3\"", "\"\xed\xa0\x80\"", "tru", "nul", "[1] 2",
+		"9223372036854775808", "1e400", "{\"a\\u0000\":1}", "\"unterminated", NULL
+	};
+	json_error_t e;
+
+	for (int i = 0; same[i]; i++)
+	{
+		json_t	   *a = json_loadb(same[i], strlen(same[i]), JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+		json_t	   *b = nx_json_loadb(same[i], strlen(same[i]), &e);
+
+		if (!(a && b && json_equal(a, b)))
+			nx_test_fail(__FILE__, __LINE__, "differs on %s", same[i]);
+		json_decref(a);
+		json_decref(b);
+	}
+	for (int i = 0; bad[i]; i++)
+	{
+		json_t	   *a = json_loadb(bad[i], strlen(bad[i]), JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+		json_t	   *b = nx_json_loadb(bad[i], strlen(bad[i]), &e);
+
+		if (a != NULL || b != NULL)
+			nx_test_fail(__FILE__, __LINE__, "accepted %s (jansson %s)", bad[i], a ? "too" : "not");
+		json_decref(a);
+		json_decref(b);
+	}
+	/* deep nesting is refused, not a stack overflow */
+	{
+		char	   *deep = malloc(100001);
+
+		memset(deep, '[', 100000);
+		deep[100000] = '\0';
+		CHECK(nx_json_loadb(deep, 100000, &e) == NULL);
+		free(deep);
+	}
+}
