@@ -642,8 +642,8 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 					 NexusPayload *p, NexusIngestCounts *counts)
 {
 	int			n = p->norders;
-	int		   *todo = palloc(sizeof(int) * Max(n, 1));
-	int			ntodo = 0;
+	int		   *work = palloc(sizeof(int) * Max(n, 1));
+	int			nwork = 0;
 	int64		seq = 0;
 
 	memset(counts, 0, sizeof(*counts));
@@ -665,36 +665,36 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 			counts->failed[counts->nfailed++].error = pstrdup(why);
 			continue;
 		}
-		for (int j = 0; j < ntodo; j++)
+		for (int j = 0; j < nwork; j++)
 		{
-			NexusOrder *q = &p->orders[todo[j]];
+			NexusOrder *q = &p->orders[work[j]];
 
 			if (strcmp(q->external_order_id, o->external_order_id) == 0)
 			{
 				dup = true;
 				if (!q->has_updated_at || (o->has_updated_at && o->updated_at >= q->updated_at))
-					todo[j] = i;
+					work[j] = i;
 				counts->unchanged++;	/* the older copy changes nothing */
 				break;
 			}
 		}
 		if (!dup)
-			todo[ntodo++] = i;
+			work[nwork++] = i;
 	}
 
 	/* Two rounds at most: the second takes orders a concurrent ingest inserted first. */
-	for (int round = 0; round < 2 && ntodo > 0; round++)
+	for (int round = 0; round < 2 && nwork > 0; round++)
 	{
-		Stored	   *stored = palloc0(sizeof(Stored) * ntodo);
+		Stored	   *stored = palloc0(sizeof(Stored) * nwork);
 		Column		ins[19];
 		Column		upd[19];
 		Column		icols[8];
 		Column		upd_ids;
-		int		   *ins_idx = palloc(sizeof(int) * ntodo);
-		pg_uuid_t  *ins_ids = palloc(sizeof(pg_uuid_t) * ntodo);
-		bool	   *ins_won = palloc0(sizeof(bool) * ntodo);
-		int		   *upd_idx = palloc(sizeof(int) * ntodo);
-		pg_uuid_t  *upd_uuid = palloc(sizeof(pg_uuid_t) * ntodo);
+		int		   *ins_idx = palloc(sizeof(int) * nwork);
+		pg_uuid_t  *ins_ids = palloc(sizeof(pg_uuid_t) * nwork);
+		bool	   *ins_won = palloc0(sizeof(bool) * nwork);
+		int		   *upd_idx = palloc(sizeof(int) * nwork);
+		pg_uuid_t  *upd_uuid = palloc(sizeof(pg_uuid_t) * nwork);
 		int			nins = 0;
 		int			nupd = 0;
 		int			nlost = 0;
@@ -702,16 +702,16 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 		NUMERICOID, NUMERICOID};
 		Datum		args[22];
 
-		lookup_stored(tenant, conn, p->orders, todo, ntodo, stored);
-		init_order_columns(ins, ntodo);
-		init_order_columns(upd, ntodo);
-		col_init(&upd_ids, UUIDOID, ntodo);
+		lookup_stored(tenant, conn, p->orders, work, nwork, stored);
+		init_order_columns(ins, nwork);
+		init_order_columns(upd, nwork);
+		col_init(&upd_ids, UUIDOID, nwork);
 		for (int i = 0; i < 8; i++)
-			col_init(&icols[i], item_types[i], ntodo * 3);
+			col_init(&icols[i], item_types[i], nwork * 3);
 
-		for (int i = 0; i < ntodo; i++)
+		for (int i = 0; i < nwork; i++)
 		{
-			NexusOrder *o = &p->orders[todo[i]];
+			NexusOrder *o = &p->orders[work[i]];
 
 			switch (decide(o, &stored[i]))
 			{
@@ -721,13 +721,13 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 					ins_ids[nins].data[6] = (ins_ids[nins].data[6] & 0x0f) | 0x40;	/* version 4 */
 					ins_ids[nins].data[8] = (ins_ids[nins].data[8] & 0x3f) | 0x80;	/* variant */
 					add_order_columns(ins, o, &ins_ids[nins]);
-					ins_idx[nins++] = todo[i];
+					ins_idx[nins++] = work[i];
 					break;
 				case V_UPDATE:
 					add_order_columns(upd, o, &stored[i].id);
 					upd_uuid[nupd] = stored[i].id;
 					col_add(&upd_ids, UUIDPGetDatum(&upd_uuid[nupd]), false);
-					upd_idx[nupd++] = todo[i];
+					upd_idx[nupd++] = work[i];
 					break;
 				case V_UNCHANGED:
 					counts->unchanged++;
@@ -804,7 +804,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 			if (ins_won[i])
 				add_items(icols, &p->orders[ins_idx[i]], &ins_ids[i]);
 			else
-				todo[nlost++] = ins_idx[i];
+				work[nlost++] = ins_idx[i];
 		}
 		for (int i = 0; i < nupd; i++)
 			if (upd_idx[i] >= 0)
@@ -817,9 +817,9 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 			if (SPI_execute_plan(plan_insert_items, args, NULL, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "nexus: order item insert failed");
 		}
-		ntodo = nlost;
+		nwork = nlost;
 	}
-	if (ntodo > 0)
+	if (nwork > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("orders of this page were written concurrently"),
