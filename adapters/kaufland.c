@@ -54,32 +54,6 @@
 /* ---------- small JSON readers ---------- */
 
 /*
- * A required id, a string ("M4K7TQ2") or an integer (id_order_unit),
- * named as the nx_json_* readers name fields.  Not nx_json_req_id: this
- * one takes a string that starts with a NUL byte (payloads are parsed
- * with JSON_ALLOW_NUL) as the id "", which nx_json_req_id rejects as
- * empty; Shopify's reader does the same.
- */
-static int
-required_id(const json_t *obj, const char *key, const char *field, char **out, NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-	char		buf[NX_ERROR_MAX];
-	const char *name = nx_field_name(field, key, buf, sizeof(buf));
-
-	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", name);
-	if (!json_is_integer(v) && !json_is_string(v))
-		return nx_fail(err, "%s: expected a string or an integer", name);
-	if (json_is_string(v) && json_string_length(v) == 0)
-		return nx_fail(err, "%s: empty", name);
-	*out = nx_json_id(obj, key);
-	if (*out == NULL)
-		return nx_fail(err, "%s: out of memory", name);
-	return NX_OK;
-}
-
-/*
  * Optional integer cents as money at the order's exponent, field naming
  * it as the nx_json_* readers do.  A string or a fraction means the
  * payload is not what we think it is, so it fails rather than being
@@ -310,7 +284,7 @@ kaufland_unit(const json_t *unit, size_t index, NxOrder *o, NxMoney *shipping, N
 	it = nx_order_add_item(o);
 	if (it == NULL)
 		return nx_fail(err, "order_units[%zu]: out of memory", index);
-	if (required_id(unit, "id_order_unit", at, &it->external_item_id, err) != NX_OK)
+	if (nx_json_req_id(unit, "id_order_unit", at, &it->external_item_id, err) != NX_OK)
 		return NX_FAIL;
 	/* id_offer is the seller's offer reference, the closest thing to a SKU */
 	it->sku = nx_json_id(unit, "id_offer");
@@ -379,7 +353,7 @@ kaufland_normalize(const json_t *doc, NxOrder *o, NxError *err)
 
 	if (unwrap_order(doc, &order, err) != NX_OK)
 		return NX_FAIL;
-	if (required_id(order, "id_order", NULL, &o->external_order_id, err) != NX_OK)
+	if (nx_json_req_id(order, "id_order", NULL, &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 	o->order_number = nx_strdup(o->external_order_id);
 	if (o->order_number == NULL)
@@ -586,7 +560,7 @@ kaufland_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent
 	(void) headers;				/* everything is in the body */
 	if (!json_is_object(body))
 		return nx_fail(err, "body: expected a JSON object");
-	if (required_id(body, "id_message", NULL, &out->event_id, err) != NX_OK)
+	if (nx_json_req_id(body, "id_message", NULL, &out->event_id, err) != NX_OK)
 		return NX_FAIL;
 	if (nx_json_opt_string(body, "event_name", NULL, &topic, err) != NX_OK ||
 		nx_json_opt_string(body, "resource", NULL, &resource, err) != NX_OK)

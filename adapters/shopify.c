@@ -51,30 +51,6 @@
 
 /* ---------- small JSON readers ---------- */
 
-/*
- * A required id, sent as a JSON integer (Shopify ids exceed 2^31) or a
- * string; field as for the nx_json_* readers.  Not nx_json_req_id, which
- * rejects a string starting with a NUL byte as empty: see Kaufland's.
- */
-static int
-required_id(const json_t *obj, const char *key, const char *field, char **out, NxError *err)
-{
-	const json_t *v = json_object_get(obj, key);
-	char		buf[NX_ERROR_MAX];
-	const char *name = nx_field_name(field, key, buf, sizeof(buf));
-
-	if (v == NULL || json_is_null(v))
-		return nx_fail(err, "%s: missing", name);
-	if (!json_is_integer(v) && !json_is_string(v))
-		return nx_fail(err, "%s: expected an integer or a string", name);
-	if (json_is_string(v) && json_string_length(v) == 0)
-		return nx_fail(err, "%s: empty", name);
-	*out = nx_json_id(obj, key);
-	if (*out == NULL)
-		return nx_fail(err, "%s: out of memory", name);
-	return NX_OK;
-}
-
 /* "first last" with whichever parts are present; NULL when neither is. */
 static char *
 join_name(const json_t *obj)
@@ -296,7 +272,7 @@ shopify_item(const json_t *line, size_t index, NxOrder *o, NxError *err)
 	snprintf(at, sizeof(at), "line_items[%zu].", index);
 
 	/* Shopify sends "" for a variant without a SKU: that is no SKU */
-	if (required_id(line, "id", at, &it->external_item_id, err) != NX_OK ||
+	if (nx_json_req_id(line, "id", at, &it->external_item_id, err) != NX_OK ||
 		nx_json_opt_text(line, "sku", at, &sku, err) != NX_OK)
 		return NX_FAIL;
 	it->sku = nx_strdup(sku);
@@ -397,7 +373,7 @@ shopify_normalize(const json_t *order, NxOrder *o, NxError *err)
 
 	if (!json_is_object(order))
 		return nx_fail(err, "order: expected a JSON object");
-	if (required_id(order, "id", NULL, &o->external_order_id, err) != NX_OK)
+	if (nx_json_req_id(order, "id", NULL, &o->external_order_id, err) != NX_OK)
 		return NX_FAIL;
 
 	/* `name` ("#1001") is what the merchant sees; order_number is 1001 */

@@ -791,3 +791,13 @@ NX_TEST(shopify_webhook_other_topics)
 	json_decref(del);
 	json_decref(refund);
 }
+
+/* An id that is empty as a C string ("\u0000...") is no id at all. */
+NX_TEST(shopify_nul_id_is_empty)
+{
+	json_t	   *j = json_pack("{s:s%,s:s}", "id", "\0x", (size_t) 2, "currency", "EUR");
+
+	CHECK(j != NULL);
+	CHECK_NORMALIZE_FAILS(shopify, j, "id: empty");
+	json_decref(j);
+}
