@@ -11,12 +11,12 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c adapters/*.c bgworker/*.c)))
 DATA_built = nexus--$(EXTVERSION).sql
 DATA = $(wildcard sql/upgrade/nexus--*--*.sql)
 
-REGRESS = setup context tenants api_keys ratelimit credentials orders webhooks isolation
+REGRESS = setup context tenants api_keys ratelimit credentials orders webhooks sync isolation
 REGRESS_OPTS = --temp-instance=tmp_check --temp-config=test/nexus.conf \
 	--load-extension=pg_cron --load-extension=nexus
 
 DEPS = libcurl jansson hiredis libcrypto
-PG_CPPFLAGS = -DNEXUS_VERSION='"$(EXTVERSION)"' -Isrc -Iadapters $(shell pkg-config --cflags $(DEPS))
+PG_CPPFLAGS = -DNEXUS_VERSION='"$(EXTVERSION)"' -Isrc -Iadapters -Ibgworker $(shell pkg-config --cflags $(DEPS))
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
 # -Wno-unused-parameter: PostgreSQL's own headers and PG_FUNCTION_ARGS trip it.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter \

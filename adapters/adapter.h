@@ -326,6 +326,73 @@ typedef struct NxWebhookEvent
 
 extern void nx_webhook_event_free(NxWebhookEvent *e);
 
+/* ---------- sync requests (adapters/request.c; doc/sync_protocol.md) ---------- */
+
+/* One HTTP request for the sync engine to send; every string is malloc'd. */
+typedef struct NxRequest
+{
+	const char *method;			/* static: "GET" or "POST" */
+	char	   *url;
+	char	  **headers;		/* "Name: value" lines */
+	size_t		nheaders;
+	size_t		headers_cap;
+	char	   *body;			/* NULL for none */
+	size_t		body_len;
+} NxRequest;
+
+extern void nx_request_init(NxRequest *r, const char *method);
+extern void nx_request_free(NxRequest *r);
+/* Append "name: value"; NX_FAIL when out of memory or when the value holds CR or LF. */
+extern int	nx_request_header(NxRequest *r, const char *name, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+/* Take body (malloc'd) as the request body; NULL body is no body. */
+extern void nx_request_set_body(NxRequest *r, char *body, size_t len);
+
+/* Percent-encode s for a query value or form field (RFC 3986 unreserved kept) into a malloc'd string. */
+extern char *nx_url_encode(const char *s);
+/* "Basic base64(user:password)", malloc'd. */
+extern char *nx_basic_auth(const char *user, const char *password);
+/*
+ * True when url is base itself or lies under it: same scheme, host and
+ * port, and a path at or below base's path.  Next-page links are followed
+ * only then, so that an access token never leaves for another host.
+ */
+extern bool nx_url_under(const char *url, const char *base);
+/* A new random UUID (v4) in text form into buf (at least 37 bytes). */
+extern void nx_uuid_text(char *buf, size_t size);
+
+/*
+ * An OAuth token response {"access_token": ..., "expires_in": ...} (any
+ * 2xx body of a token endpoint).  *token is malloc'd; *expires_in in
+ * seconds (3600 when the response does not say).
+ */
+extern int	nx_oauth_token_parse(const char *body, size_t len, char **token, int64_t *expires_in,
+								 NxError *err);
+
+/* What the request builders know about one connection. */
+typedef struct NxSyncContext
+{
+	const json_t *credentials;	/* the decrypted credentials object */
+	const json_t *config;		/* the connection's config object */
+	const char *region;			/* Amazon marketplace id, eBay site, Kaufland storefront; or NULL */
+	const char *api_base;		/* no trailing slash */
+	const char *auth_base;
+	const char *access_token;	/* the current token, when the marketplace has one */
+	const char *user_agent;		/* "nexus/0.2.0" */
+	int			page_size;		/* 0: the marketplace's default */
+	int64_t		now;			/* Unix seconds (Kaufland's timestamp) */
+} NxSyncContext;
+
+/*
+ * The throttling a response asks for: *wait_ms >= 0 when it says how long
+ * to wait (Retry-After, a reset time, an empty budget), -1 when it says
+ * nothing (back off on a 429 then).
+ */
+typedef struct NxThrottle
+{
+	int64_t		wait_ms;
+} NxThrottle;
+
 /* ---------- the vtable ---------- */
 
 typedef struct NxAdapter
@@ -353,6 +420,69 @@ typedef struct NxAdapter
 	/* Event id, topic and order reference of a (verified) webhook body. */
 	int			(*parse_webhook) (const json_t *body, const json_t *headers,
 								  NxWebhookEvent *out, NxError *err);
+
+	/* ---- sync (doc/sync_protocol.md) ---- */
+
+	/* Largest and default list page size. */
+	int			max_page_size;
+	/* Seconds behind now the marketplace's lists may still change (Amazon: 120). */
+	int			lag_seconds;
+	/* Furthest back a list can search, in days (0: no limit). */
+	int			max_days_back;
+
+	/*
+	 * Default api_base and auth_base (malloc'd) for a connection whose
+	 * config does not set them; auth_base NULL when there is no token
+	 * endpoint.
+	 */
+	int			(*base_urls) (const json_t *credentials, const char *region, char **api_base,
+							  char **auth_base, NxError *err);
+
+	/*
+	 * The request builders below initialise *out themselves and leave it
+	 * freed (empty) when they fail; the caller frees it after a success.
+	 */
+
+	/* The access-token request; NULL when there is none (Kaufland, Shopify). */
+	int			(*token_request) (const NxSyncContext *ctx, NxRequest *out, NxError *err);
+
+	/*
+	 * The list request: the first page of orders changed since (Unix
+	 * seconds) when cursor is NULL, else the page after cursor (an
+	 * NxPage.next_cursor), authenticated.
+	 */
+	int			(*list_request) (const NxSyncContext *ctx, int64_t since, const char *cursor,
+								 NxRequest *out, NxError *err);
+
+	/*
+	 * Marketplaces whose list pages lack part of an order: bol and Kaufland
+	 * list summaries (parse_page gives detail_ids, and the detail response
+	 * is a whole order); Amazon lists orders without items (page_orders
+	 * gives them, each completed by its orderItems pages).  NULL elsewhere.
+	 * detail_request: the request for id, cursor NULL or the detail's next
+	 * page.
+	 */
+	int			(*detail_request) (const NxSyncContext *ctx, const char *id, const char *cursor,
+								   NxRequest *out, NxError *err);
+
+	/*
+	 * Amazon: the orders of a list page that need their items, as a new
+	 * object mapping each order id to its order object (in page order);
+	 * NULL elsewhere.
+	 */
+	int			(*page_orders) (const json_t *page, json_t **orders, NxError *err);
+
+	/*
+	 * Fold one detail response into *acc: *acc NULL takes the response as
+	 * the order (bol, Kaufland); else the response's items are appended to
+	 * the order in *acc (Amazon).  *next_cursor (malloc'd) when the detail
+	 * has another page.  NULL when detail_request is.
+	 */
+	int			(*detail_merge) (json_t **acc, const json_t *response, char **next_cursor,
+								 NxError *err);
+
+	/* Read the throttling signals of a response (status, lower-case headers). */
+	void		(*throttle) (int status, const json_t *headers, int64_t now_ms, NxThrottle *out);
 } NxAdapter;
 
 /* The adapter for a marketplace name, or NULL. */

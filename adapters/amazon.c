@@ -36,6 +36,11 @@
  *	 parse_webhook reads the SQS message body for its NotificationId (the
  *	 dedupe key) and AmazonOrderId; the notification has no prices and no
  *	 PII, so the order must be re-fetched and event->order stays NULL.
+ * - Sync (doc/sync_protocol.md): page_orders hands back copies of a list
+ *	 page's orders by AmazonOrderId, and detail_merge appends each
+ *	 getOrderItems page to its order as OrderItems, following NextToken,
+ *	 before the order is normalized.  A 429 says nothing about how long to
+ *	 wait, so throttle never does either.
  *
  * Present-but-wrong values (a number where a string belongs, a date that
  * does not parse, an amount that is not decimal) fail with the field's
@@ -436,6 +441,400 @@ amazon_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define AMAZON_MAX_PAGE 100
+/* lists may still change this long after the fact (LastUpdatedBefore's 2 minutes) */
+#define AMAZON_LAG_SECONDS 120
+#define AMAZON_ACCEPT "application/json"
+#define AMAZON_AUTH_BASE "https://api.amazon.com"
+/* 9999-12-31T23:59:59Z: the last time "YYYY-MM-DDTHH:MM:SSZ" can write */
+#define AMAZON_TIME_MAX INT64_C(253402300799)
+
+/* Marketplace ids served by the North America and Far East endpoints; the rest are EU. */
+static const char *const amazon_na_ids[] = {
+	"ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8", "A2Q3Y263D00KWC", NULL
+};
+static const char *const amazon_fe_ids[] = {
+	"A1VC38T7YXB528", "A39IBJ37TRP1C6", "A19VAU5U5O7RUS", NULL
+};
+
+static bool
+amazon_id_in(const char *const *ids, const char *id)
+{
+	for (; *ids; ids++)
+		if (strcmp(*ids, id) == 0)
+			return true;
+	return false;
+}
+
+static int
+amazon_base_urls(const json_t *credentials, const char *region, char **api_base,
+				 char **auth_base, NxError *err)
+{
+	const char *api = "https://sellingpartnerapi-eu.amazon.com";
+
+	(void) credentials;
+	if (region != NULL && amazon_id_in(amazon_na_ids, region))
+		api = "https://sellingpartnerapi-na.amazon.com";
+	else if (region != NULL && amazon_id_in(amazon_fe_ids, region))
+		api = "https://sellingpartnerapi-fe.amazon.com";
+	*api_base = nx_strdup(api);
+	*auth_base = nx_strdup(AMAZON_AUTH_BASE);
+	if (*api_base == NULL || *auth_base == NULL)
+	{
+		free(*api_base);
+		free(*auth_base);
+		*api_base = *auth_base = NULL;
+		return nx_fail(err, "base urls: out of memory");
+	}
+	return NX_OK;
+}
+
+/* A failed build leaves the request empty, so that freeing it again is harmless. */
+static int
+amazon_finish(NxRequest *out, int rc)
+{
+	if (rc != NX_OK)
+		nx_request_free(out);
+	return rc;
+}
+
+/* A credential a request needs: a non-empty string. */
+static int
+amazon_credential(const NxSyncContext *ctx, const char *key, const char **out, NxError *err)
+{
+	*out = nx_nonempty(nx_json_str(ctx->credentials, key));
+	if (*out == NULL)
+		return nx_fail(err, "credentials: %s: missing", key);
+	return NX_OK;
+}
+
+/* An empty request to base with the headers every Amazon call carries. */
+static int
+amazon_begin(const NxSyncContext *ctx, const char *method, const char *base, const char *what,
+			 NxRequest *out, NxError *err)
+{
+	nx_request_init(out, method);
+	if (nx_nonempty(base) == NULL)
+		return nx_fail(err, "%s: missing", what);
+	if (nx_nonempty(ctx->user_agent) == NULL)
+		return nx_fail(err, "user_agent: missing");
+	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
+		nx_request_header(out, "Accept", "%s", AMAZON_ACCEPT) != NX_OK)
+		return nx_fail(err, "user_agent: out of memory or not a single line");
+	return NX_OK;
+}
+
+static int
+amazon_authorize(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	if (nx_nonempty(ctx->access_token) == NULL)
+		return nx_fail(err, "access token: missing (request one first)");
+	if (nx_request_header(out, "x-amz-access-token", "%s", ctx->access_token) != NX_OK)
+		return nx_fail(err, "access token: out of memory or not a single line");
+	return NX_OK;
+}
+
+/* Overwrite a secret before freeing it. */
+static void
+amazon_free_secret(char *s)
+{
+	if (s != NULL)
+		memset(s, 0, strlen(s));
+	free(s);
+}
+
+/* The form body of the refresh-token grant, malloc'd; NULL when out of memory. */
+static char *
+amazon_token_body(const char *refresh, const char *id, const char *secret)
+{
+	char	   *e_refresh = nx_url_encode(refresh);
+	char	   *e_id = nx_url_encode(id);
+	char	   *e_secret = nx_url_encode(secret);
+	char	   *body = NULL;
+
+	if (e_refresh && e_id && e_secret)
+		body = nx_sprintf("grant_type=refresh_token&refresh_token=%s&client_id=%s&client_secret=%s",
+						  e_refresh, e_id, e_secret);
+	amazon_free_secret(e_refresh);
+	free(e_id);
+	amazon_free_secret(e_secret);
+	return body;
+}
+
+/* Login with Amazon: the refresh token for an access token. */
+static int
+amazon_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	const char *refresh;
+	const char *id;
+	const char *secret;
+	char	   *body;
+
+	if (amazon_begin(ctx, "POST", ctx->auth_base, "auth_base", out, err) != NX_OK ||
+		amazon_credential(ctx, "refresh_token", &refresh, err) != NX_OK ||
+		amazon_credential(ctx, "lwa_client_id", &id, err) != NX_OK ||
+		amazon_credential(ctx, "lwa_client_secret", &secret, err) != NX_OK)
+		return NX_FAIL;
+	if ((out->url = nx_sprintf("%s/auth/o2/token", ctx->auth_base)) == NULL ||
+		nx_request_header(out, "Content-Type", "application/x-www-form-urlencoded") != NX_OK ||
+		(body = amazon_token_body(refresh, id, secret)) == NULL)
+		return nx_fail(err, "token request: out of memory");
+	nx_request_set_body(out, body, strlen(body));
+	return NX_OK;
+}
+
+static int
+amazon_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	return amazon_finish(out, amazon_build_token(ctx, out, err));
+}
+
+/* The list URL: the first page from since, or the page of a NextToken. */
+static int
+amazon_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor, char **url,
+				NxError *err)
+{
+	char	   *region;
+	char	   *token = NULL;
+	char		when[32];
+	int			n = AMAZON_MAX_PAGE;
+
+	*url = NULL;
+	if (nx_nonempty(ctx->region) == NULL)
+		return nx_fail(err, "region: missing (the Amazon marketplace id)");
+	if (cursor != NULL && cursor[0] == '\0')
+		return nx_fail(err, "cursor: empty NextToken");
+	if (cursor == NULL && (since < 0 || since > AMAZON_TIME_MAX))
+		return nx_fail(err, "since: %lld is out of range", (long long) since);
+	if (ctx->page_size > 0 && ctx->page_size < n)
+		n = ctx->page_size;
+
+	region = nx_url_encode(ctx->region);
+	if (cursor != NULL)
+	{
+		/* the token stands for the other filters; only MarketplaceIds goes along */
+		token = nx_url_encode(cursor);
+		if (region && token)
+			*url = nx_sprintf("%s/orders/v0/orders?MarketplaceIds=%s&NextToken=%s",
+							  ctx->api_base, region, token);
+	}
+	else if (region)
+	{
+		nx_time_format(since, when, sizeof(when));
+		*url = nx_sprintf("%s/orders/v0/orders?MarketplaceIds=%s&LastUpdatedAfter=%s"
+						  "&MaxResultsPerPage=%d", ctx->api_base, region, when, n);
+	}
+	free(region);
+	free(token);
+	if (*url == NULL)
+		return nx_fail(err, "list request: out of memory");
+	return NX_OK;
+}
+
+static int
+amazon_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					NxRequest *out, NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	if (amazon_begin(ctx, "GET", ctx->api_base, "api_base", out, err) == NX_OK &&
+		amazon_list_url(ctx, since, cursor, &out->url, err) == NX_OK)
+		rc = amazon_authorize(ctx, out, err);
+	return amazon_finish(out, rc);
+}
+
+/*
+ * An order id as one path segment.  Percent-encoding keeps "/" and "?" out
+ * of it; "." and ".." are refused as well, since HTTP clients resolve them
+ * as dot segments.
+ */
+static int
+amazon_path_id(const char *id, char **out, NxError *err)
+{
+	*out = NULL;
+	if (id == NULL || id[0] == '\0')
+		return nx_fail(err, "order id: missing");
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return nx_fail(err, "order id: \"%s\" is not a path segment", id);
+	if ((*out = nx_url_encode(id)) == NULL)
+		return nx_fail(err, "order id: out of memory");
+	return NX_OK;
+}
+
+/* getOrderItems for one order; cursor is the NextToken of its previous page. */
+static int
+amazon_items_url(const NxSyncContext *ctx, const char *id, const char *cursor, char **url,
+				 NxError *err)
+{
+	char	   *path_id;
+	char	   *token = NULL;
+
+	*url = NULL;
+	if (cursor != NULL && cursor[0] == '\0')
+		return nx_fail(err, "cursor: empty NextToken");
+	if (amazon_path_id(id, &path_id, err) != NX_OK)
+		return NX_FAIL;
+	if (cursor == NULL)
+		*url = nx_sprintf("%s/orders/v0/orders/%s/orderItems", ctx->api_base, path_id);
+	else if ((token = nx_url_encode(cursor)) != NULL)
+		*url = nx_sprintf("%s/orders/v0/orders/%s/orderItems?NextToken=%s", ctx->api_base,
+						  path_id, token);
+	free(path_id);
+	free(token);
+	if (*url == NULL)
+		return nx_fail(err, "order items request: out of memory");
+	return NX_OK;
+}
+
+static int
+amazon_detail_request(const NxSyncContext *ctx, const char *id, const char *cursor,
+					  NxRequest *out, NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	if (amazon_begin(ctx, "GET", ctx->api_base, "api_base", out, err) == NX_OK &&
+		amazon_items_url(ctx, id, cursor, &out->url, err) == NX_OK)
+		rc = amazon_authorize(ctx, out, err);
+	return amazon_finish(out, rc);
+}
+
+/*
+ * The orders of a getOrders page by AmazonOrderId, each a copy: merging
+ * items into them must not change the caller's page.  An order without
+ * an id is left out (parse_page reports it); a repeated id keeps its
+ * first order.
+ */
+static int
+amazon_page_orders(const json_t *page, json_t **orders, NxError *err)
+{
+	const json_t *list = nx_json_path(page, "payload.Orders");
+	const json_t *order;
+	size_t		i;
+
+	*orders = NULL;
+	if (!json_is_array(list))
+		return nx_fail(err, "payload.Orders: expected the array of a getOrders response");
+	if ((*orders = nx_json_new_object()) == NULL)
+		return nx_fail(err, "payload.Orders: out of memory");
+	json_array_foreach(list, i, order)
+	{
+		const char *id = nx_nonempty(nx_json_str(order, "AmazonOrderId"));
+
+		if (id == NULL || json_object_get(*orders, id) != NULL)
+			continue;
+		if (json_object_set_new(*orders, id, json_deep_copy(order)) != 0)
+		{
+			json_decref(*orders);
+			*orders = NULL;
+			return nx_fail(err, "payload.Orders: out of memory");
+		}
+	}
+	return NX_OK;
+}
+
+/* The payload of a getOrderItems response, or a failure naming what is wrong. */
+static int
+amazon_items_payload(const json_t *response, const json_t **payload, const json_t **items,
+					 NxError *err)
+{
+	const json_t *e = json_array_get(json_object_get(response, "errors"), 0);
+
+	*payload = json_object_get(response, "payload");
+	*items = json_object_get(*payload, "OrderItems");
+	if (json_is_array(*items))
+		return NX_OK;
+	if (json_is_object(e))
+		return nx_fail(err, "errors: getOrderItems failed: %.60s: %.120s",
+					   nx_json_str(e, "code") ? nx_json_str(e, "code") : "?",
+					   nx_json_str(e, "message") ? nx_json_str(e, "message") : "");
+	return nx_fail(err, "payload.OrderItems: expected the array of a getOrderItems response");
+}
+
+/* The NextToken of an items page, malloc'd, or NULL on its last page. */
+static int
+amazon_items_next(const json_t *payload, char **next, NxError *err)
+{
+	const json_t *token = json_object_get(payload, "NextToken");
+
+	*next = NULL;
+	if (token == NULL || json_is_null(token))
+		return NX_OK;
+	if (!json_is_string(token))
+		return nx_fail(err, "payload.NextToken: expected a string");
+	/* an empty token would fetch the first page again: it is the end */
+	if (json_string_length(token) > 0 && (*next = nx_strdup(json_string_value(token))) == NULL)
+		return nx_fail(err, "payload.NextToken: out of memory");
+	return NX_OK;
+}
+
+/* Append copies of items to the order's OrderItems (made when absent). */
+static int
+amazon_append_items(json_t *order, const json_t *items, NxError *err)
+{
+	json_t	   *into = json_object_get(order, "OrderItems");
+	const json_t *item;
+	size_t		i;
+
+	if (into == NULL || json_is_null(into))
+	{
+		if ((into = json_array()) == NULL || json_object_set_new(order, "OrderItems", into) != 0)
+			return nx_fail(err, "OrderItems: out of memory");
+	}
+	else if (!json_is_array(into))
+		return nx_fail(err, "OrderItems: expected an array");
+	json_array_foreach(items, i, item)
+	{
+		if (json_array_append_new(into, json_deep_copy(item)) != 0)
+			return nx_fail(err, "OrderItems: out of memory");
+	}
+	return NX_OK;
+}
+
+/* One getOrderItems page into the order of page_orders. */
+static int
+amazon_detail_merge(json_t **acc, const json_t *response, char **next_cursor, NxError *err)
+{
+	const json_t *payload;
+	const json_t *items;
+	const char *want;
+	const char *got;
+
+	*next_cursor = NULL;
+	if (!json_is_object(*acc))
+		return nx_fail(err, "order: items need the order from page_orders to go into");
+	if (amazon_items_payload(response, &payload, &items, err) != NX_OK)
+		return NX_FAIL;
+	want = nx_json_str(*acc, "AmazonOrderId");
+	got = nx_json_str(payload, "AmazonOrderId");
+	if (want && got && strcmp(want, got) != 0)
+		return nx_fail(err, "payload.AmazonOrderId: \"%.40s\" is not the order \"%.40s\"", got,
+					   want);
+	if (amazon_items_next(payload, next_cursor, err) != NX_OK)
+		return NX_FAIL;
+	if (amazon_append_items(*acc, items, err) != NX_OK)
+	{
+		free(*next_cursor);
+		*next_cursor = NULL;
+		return NX_FAIL;
+	}
+	return NX_OK;
+}
+
+/*
+ * A 429 carries no Retry-After, and x-amzn-RateLimit-Limit is a rate for
+ * pacing, not a wait: nothing here says how long.
+ */
+static void
+amazon_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	(void) status;
+	(void) headers;
+	(void) now_ms;
+	out->wait_ms = -1;
+}
+
 const NxAdapter nx_amazon_adapter = {
 	.name = "amazon",
 	.normalize = amazon_normalize,
@@ -443,4 +842,14 @@ const NxAdapter nx_amazon_adapter = {
 	.classify = amazon_classify,
 	.verify_webhook = NULL,
 	.parse_webhook = amazon_parse_webhook,
+	.max_page_size = AMAZON_MAX_PAGE,
+	.lag_seconds = AMAZON_LAG_SECONDS,
+	.max_days_back = 0,
+	.base_urls = amazon_base_urls,
+	.token_request = amazon_token_request,
+	.list_request = amazon_list_request,
+	.detail_request = amazon_detail_request,
+	.page_orders = amazon_page_orders,
+	.detail_merge = amazon_detail_merge,
+	.throttle = amazon_throttle,
 };

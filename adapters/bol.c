@@ -57,6 +57,11 @@
  *   order and case, quoted or not.  The message has no id: the event id
  *   for replay detection is resource:type:resourceId:timestamp.
  *
+ * - Sync: the list cursor is the page number; each listed order is fetched
+ *   with GET /retailer/orders/{orderId}, whose response is the order.
+ *   Retry-After, or an exhausted X-RateLimit-Remaining with its
+ *   X-RateLimit-Reset, says how long to wait after a 429.
+ *
  *-------------------------------------------------------------------------
  */
 #include <ctype.h>
@@ -491,22 +496,30 @@ bol_classify(const json_t *order, const char **status, const char **fulfillment,
 
 /* ---------- a list page ---------- */
 
+/* A page number as a cursor carries it (digits, from 1), field naming where it came from. */
+static int
+bol_page_number(const char *text, const char *field, long *page, NxError *err)
+{
+	char	   *end;
+
+	if (!isdigit((unsigned char) text[0]))
+		return nx_fail(err, "%s: \"%.20s\" is not a page number", field, text);
+	*page = strtol(text, &end, 10);
+	if (*end != '\0' || *page < 1 || *page >= BOL_MAX_PAGE)
+		return nx_fail(err, "%s: \"%.20s\" is not a page number", field, text);
+	return NX_OK;
+}
+
 /* The page number the caller requested this page with: x-nexus-cursor, else 1. */
 static int
 bol_current_page(const json_t *headers, long *page, NxError *err)
 {
 	const char *cursor = nx_header(headers, "x-nexus-cursor");
-	char	   *end;
 
 	*page = 1;
 	if (cursor == NULL || cursor[0] == '\0')
 		return NX_OK;
-	if (!isdigit((unsigned char) cursor[0]))
-		return nx_fail(err, "x-nexus-cursor: \"%.20s\" is not a page number", cursor);
-	*page = strtol(cursor, &end, 10);
-	if (*end != '\0' || *page < 1 || *page >= BOL_MAX_PAGE)
-		return nx_fail(err, "x-nexus-cursor: \"%.20s\" is not a page number", cursor);
-	return NX_OK;
+	return bol_page_number(cursor, "x-nexus-cursor", page, err);
 }
 
 static int
@@ -754,11 +767,256 @@ bol_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define BOL_API_BASE "https://api.bol.com"
+#define BOL_AUTH_BASE "https://login.bol.com"
+/* bol cannot look further back than 3 months */
+#define BOL_MAX_DAYS_BACK 90
+#define BOL_ACCEPT "application/vnd.retailer.v10+json"
+#define BOL_TOKEN_ACCEPT "application/json"
+/* 9999-12-31T23:59:59Z: the last time a date can write */
+#define BOL_TIME_MAX INT64_C(253402300799)
+/* The longest wait a response may ask for; longer ones are cut to this. */
+#define BOL_WAIT_MAX_MS INT64_C(3600000)
+/* More digits than this is no wait at all, but garbage. */
+#define BOL_WAIT_MAX_DIGITS 12
+
+static int
+bol_base_urls(const json_t *credentials, const char *region, char **api_base, char **auth_base,
+			  NxError *err)
+{
+	(void) credentials;
+	(void) region;
+	*api_base = nx_strdup(BOL_API_BASE);
+	*auth_base = nx_strdup(BOL_AUTH_BASE);
+	if (*api_base == NULL || *auth_base == NULL)
+	{
+		free(*api_base);
+		free(*auth_base);
+		*api_base = *auth_base = NULL;
+		return nx_fail(err, "base urls: out of memory");
+	}
+	return NX_OK;
+}
+
+/* A failed build leaves the request empty, so that freeing it again is harmless. */
+static int
+bol_finish(NxRequest *out, int rc)
+{
+	if (rc != NX_OK)
+		nx_request_free(out);
+	return rc;
+}
+
+/* An empty request to base with User-Agent and Accept. */
+static int
+bol_begin(const NxSyncContext *ctx, const char *method, const char *base, const char *what,
+		  const char *accept, NxRequest *out, NxError *err)
+{
+	nx_request_init(out, method);
+	if (nx_nonempty(base) == NULL)
+		return nx_fail(err, "%s: missing", what);
+	if (nx_nonempty(ctx->user_agent) == NULL)
+		return nx_fail(err, "user_agent: missing");
+	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
+		nx_request_header(out, "Accept", "%s", accept) != NX_OK)
+		return nx_fail(err, "user_agent: out of memory or not a single line");
+	return NX_OK;
+}
+
+static int
+bol_authorize(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	if (nx_nonempty(ctx->access_token) == NULL)
+		return nx_fail(err, "access token: missing (request one first)");
+	if (nx_request_header(out, "Authorization", "Bearer %s", ctx->access_token) != NX_OK)
+		return nx_fail(err, "access token: out of memory or not a single line");
+	return NX_OK;
+}
+
+/* Client credentials: the grant type goes in the query, and there is no body. */
+static int
+bol_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	const char *id = nx_nonempty(nx_json_str(ctx->credentials, "client_id"));
+	const char *secret = nx_nonempty(nx_json_str(ctx->credentials, "client_secret"));
+	char	   *basic;
+	int			rc;
+
+	if (bol_begin(ctx, "POST", ctx->auth_base, "auth_base", BOL_TOKEN_ACCEPT, out, err) != NX_OK)
+		return NX_FAIL;
+	if (id == NULL || secret == NULL)
+		return nx_fail(err, "credentials: %s: missing", id ? "client_secret" : "client_id");
+	if ((out->url = nx_sprintf("%s/token?grant_type=client_credentials", ctx->auth_base)) == NULL ||
+		(basic = nx_basic_auth(id, secret)) == NULL)
+		return nx_fail(err, "token request: out of memory");
+	rc = nx_request_header(out, "Authorization", "%s", basic);
+	memset(basic, 0, strlen(basic));
+	free(basic);
+	if (rc != NX_OK)
+		return nx_fail(err, "credentials: client_id or client_secret: not a single line");
+	return NX_OK;
+}
+
+static int
+bol_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	return bol_finish(out, bol_build_token(ctx, out, err));
+}
+
+/* A page of the order list; page size is bol's fixed 50, whatever was asked. */
+static int
+bol_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor, char **url,
+			 NxError *err)
+{
+	long		page = 1;
+	char		when[32];
+
+	*url = NULL;
+	if (cursor != NULL && bol_page_number(cursor, "cursor", &page, err) != NX_OK)
+		return NX_FAIL;
+	if (since < 0 || since > BOL_TIME_MAX)
+		return nx_fail(err, "since: %lld is out of range", (long long) since);
+	nx_time_format(since, when, sizeof(when));
+	/* latest-change-date is a date: the day of since */
+	*url = nx_sprintf("%s/retailer/orders?page=%ld&status=ALL&fulfilment-method=ALL"
+					  "&latest-change-date=%.10s", ctx->api_base, page, when);
+	if (*url == NULL)
+		return nx_fail(err, "list request: out of memory");
+	return NX_OK;
+}
+
+static int
+bol_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
+				 NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	if (bol_begin(ctx, "GET", ctx->api_base, "api_base", BOL_ACCEPT, out, err) == NX_OK &&
+		bol_list_url(ctx, since, cursor, &out->url, err) == NX_OK)
+		rc = bol_authorize(ctx, out, err);
+	return bol_finish(out, rc);
+}
+
+/*
+ * GET /retailer/orders/{orderId}.  The id is percent-encoded so that it
+ * stays one path segment; "." and ".." are refused, clients resolve them.
+ */
+static int
+bol_detail_url(const NxSyncContext *ctx, const char *id, const char *cursor, char **url,
+			   NxError *err)
+{
+	char	   *path_id;
+
+	*url = NULL;
+	if (cursor != NULL)
+		return nx_fail(err, "cursor: a bol order detail has no further pages");
+	if (id == NULL || id[0] == '\0')
+		return nx_fail(err, "order id: missing");
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return nx_fail(err, "order id: \"%s\" is not a path segment", id);
+	if ((path_id = nx_url_encode(id)) != NULL)
+		*url = nx_sprintf("%s/retailer/orders/%s", ctx->api_base, path_id);
+	free(path_id);
+	if (*url == NULL)
+		return nx_fail(err, "detail request: out of memory");
+	return NX_OK;
+}
+
+static int
+bol_detail_request(const NxSyncContext *ctx, const char *id, const char *cursor,
+				   NxRequest *out, NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	if (bol_begin(ctx, "GET", ctx->api_base, "api_base", BOL_ACCEPT, out, err) == NX_OK &&
+		bol_detail_url(ctx, id, cursor, &out->url, err) == NX_OK)
+		rc = bol_authorize(ctx, out, err);
+	return bol_finish(out, rc);
+}
+
+/* The detail response is the whole order: it becomes the order. */
+static int
+bol_detail_merge(json_t **acc, const json_t *response, char **next_cursor, NxError *err)
+{
+	*next_cursor = NULL;
+	if (*acc != NULL)
+		return nx_fail(err, "order detail: the order is already there (details have one page)");
+	if (!json_is_object(response))
+		return nx_fail(err, "order detail: expected a JSON object");
+	if (json_object_get(response, "orderId") == NULL)
+		return nx_fail(err, "orderId: missing (not a GET /retailer/orders/{orderId} response)");
+	*acc = json_incref((json_t *) response);
+	return NX_OK;
+}
+
+/*
+ * A count of seconds in a header; -1 when the header is absent or not a
+ * plain count (a sign, a fraction, a date, more digits than any wait).
+ */
+static int64_t
+bol_header_seconds(const json_t *headers, const char *name)
+{
+	const char *v = nx_header(headers, name);
+	int64_t		seconds = 0;
+	size_t		n = 0;
+
+	if (v == NULL)
+		return -1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (; v[n] >= '0' && v[n] <= '9'; n++)
+	{
+		if (n >= BOL_WAIT_MAX_DIGITS)
+			return -1;
+		seconds = seconds * 10 + (v[n] - '0');
+	}
+	if (n == 0 || v[n + strspn(v + n, " \t")] != '\0')
+		return -1;
+	return seconds;
+}
+
+/*
+ * Retry-After says how long; so does a spent budget (X-RateLimit-Remaining
+ * 0) with its X-RateLimit-Reset.  Both are seconds from now; when both
+ * speak, the longer wait wins.
+ */
+static void
+bol_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	int64_t		wait = bol_header_seconds(headers, "retry-after");
+
+	(void) status;
+	(void) now_ms;
+	if (bol_header_seconds(headers, "x-ratelimit-remaining") == 0)
+	{
+		int64_t		reset = bol_header_seconds(headers, "x-ratelimit-reset");
+
+		if (reset > wait)
+			wait = reset;
+	}
+	if (wait < 0)
+		out->wait_ms = -1;
+	else
+		out->wait_ms = wait > BOL_WAIT_MAX_MS / 1000 ? BOL_WAIT_MAX_MS : wait * 1000;
+}
+
 const NxAdapter nx_bol_adapter = {
-	"bol",
-	bol_normalize,
-	bol_parse_page,
-	bol_classify,
-	bol_verify_webhook,
-	bol_parse_webhook
+	.name = "bol",
+	.normalize = bol_normalize,
+	.parse_page = bol_parse_page,
+	.classify = bol_classify,
+	.verify_webhook = bol_verify_webhook,
+	.parse_webhook = bol_parse_webhook,
+	.max_page_size = BOL_PAGE_SIZE,
+	.lag_seconds = 0,
+	.max_days_back = BOL_MAX_DAYS_BACK,
+	.base_urls = bol_base_urls,
+	.token_request = bol_token_request,
+	.list_request = bol_list_request,
+	.detail_request = bol_detail_request,
+	.page_orders = NULL,
+	.detail_merge = bol_detail_merge,
+	.throttle = bol_throttle,
 };

@@ -95,7 +95,7 @@ nx_base64_encode(const unsigned char *in, size_t len, char *out, size_t out_size
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t		n = 0;
 
-	for (size_t i = 0; i < len && n + 5 < out_size; i += 3)
+	for (size_t i = 0; i < len && n + 4 < out_size; i += 3)
 	{
 		uint32_t	v = (uint32_t) in[i] << 16;
 

@@ -46,6 +46,11 @@
  *   ORDER_CONFIRMATION carries ids only: the event id is notificationId,
  *   and the order must be re-fetched.
  *
+ * - Sync: the "next" href is sent as is, but only when it lies under
+ *   api_base (same origin, at or below its path, no dot segments;
+ *   nx_url_under): the
+ *   bearer token goes with it.
+ *
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
@@ -609,11 +614,214 @@ ebay_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *ou
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define EBAY_BASE "https://api.ebay.com"
+#define EBAY_MAX_PAGE 200
+/* getOrders searches the last 90 days only */
+#define EBAY_MAX_DAYS_BACK 90
+#define EBAY_ACCEPT "application/json"
+#define EBAY_SCOPE "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
+/* 9999-12-31T23:59:59Z: the last time the filter can write */
+#define EBAY_TIME_MAX INT64_C(253402300799)
+
+static int
+ebay_base_urls(const json_t *credentials, const char *region, char **api_base, char **auth_base,
+			   NxError *err)
+{
+	(void) credentials;
+	(void) region;				/* the site goes in no URL: one host serves them all */
+	*api_base = nx_strdup(EBAY_BASE);
+	*auth_base = nx_strdup(EBAY_BASE);
+	if (*api_base == NULL || *auth_base == NULL)
+	{
+		free(*api_base);
+		free(*auth_base);
+		*api_base = *auth_base = NULL;
+		return nx_fail(err, "base urls: out of memory");
+	}
+	return NX_OK;
+}
+
+/* A failed build leaves the request empty, so that freeing it again is harmless. */
+static int
+ebay_finish(NxRequest *out, int rc)
+{
+	if (rc != NX_OK)
+		nx_request_free(out);
+	return rc;
+}
+
+/* A credential a request needs: a non-empty string. */
+static int
+ebay_credential(const NxSyncContext *ctx, const char *key, const char **out, NxError *err)
+{
+	*out = nx_nonempty(nx_json_str(ctx->credentials, key));
+	if (*out == NULL)
+		return nx_fail(err, "credentials: %s: missing", key);
+	return NX_OK;
+}
+
+/* An empty request to base with the headers every eBay call carries. */
+static int
+ebay_begin(const NxSyncContext *ctx, const char *method, const char *base, const char *what,
+		   NxRequest *out, NxError *err)
+{
+	nx_request_init(out, method);
+	if (nx_nonempty(base) == NULL)
+		return nx_fail(err, "%s: missing", what);
+	if (nx_nonempty(ctx->user_agent) == NULL)
+		return nx_fail(err, "user_agent: missing");
+	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
+		nx_request_header(out, "Accept", "%s", EBAY_ACCEPT) != NX_OK)
+		return nx_fail(err, "user_agent: out of memory or not a single line");
+	return NX_OK;
+}
+
+/* The refresh-token grant for the sell.fulfillment scope, form-encoded, malloc'd. */
+static char *
+ebay_token_body(const char *refresh)
+{
+	char	   *e_refresh = nx_url_encode(refresh);
+	char	   *e_scope = nx_url_encode(EBAY_SCOPE);
+	char	   *body = NULL;
+
+	if (e_refresh && e_scope)
+		body = nx_sprintf("grant_type=refresh_token&refresh_token=%s&scope=%s", e_refresh,
+						  e_scope);
+	if (e_refresh)
+		memset(e_refresh, 0, strlen(e_refresh));
+	free(e_refresh);
+	free(e_scope);
+	return body;
+}
+
+static int
+ebay_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	const char *id;
+	const char *secret;
+	const char *refresh;
+	char	   *basic;
+	char	   *body;
+	int			rc;
+
+	if (ebay_begin(ctx, "POST", ctx->auth_base, "auth_base", out, err) != NX_OK ||
+		ebay_credential(ctx, "client_id", &id, err) != NX_OK ||
+		ebay_credential(ctx, "client_secret", &secret, err) != NX_OK ||
+		ebay_credential(ctx, "refresh_token", &refresh, err) != NX_OK)
+		return NX_FAIL;
+	if ((basic = nx_basic_auth(id, secret)) == NULL)
+		return nx_fail(err, "token request: out of memory");
+	rc = nx_request_header(out, "Authorization", "%s", basic);
+	memset(basic, 0, strlen(basic));
+	free(basic);
+	if (rc != NX_OK)
+		return nx_fail(err, "credentials: client_id or client_secret: not a single line");
+	if ((out->url = nx_sprintf("%s/identity/v1/oauth2/token", ctx->auth_base)) == NULL ||
+		nx_request_header(out, "Content-Type", "application/x-www-form-urlencoded") != NX_OK ||
+		(body = ebay_token_body(refresh)) == NULL)
+		return nx_fail(err, "token request: out of memory");
+	nx_request_set_body(out, body, strlen(body));
+	return NX_OK;
+}
+
+static int
+ebay_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	return ebay_finish(out, ebay_build_token(ctx, out, err));
+}
+
+/* The first page: orders modified since, in the filter's millisecond form. */
+static int
+ebay_first_url(const NxSyncContext *ctx, int64_t since, char **url, NxError *err)
+{
+	char		when[32];
+	int			n = EBAY_MAX_PAGE;
+
+	if (since < 0 || since > EBAY_TIME_MAX)
+		return nx_fail(err, "since: %lld is out of range", (long long) since);
+	if (ctx->page_size > 0 && ctx->page_size < n)
+		n = ctx->page_size;
+	nx_time_format(since, when, sizeof(when));
+	/* "...:SSZ" becomes "...:SS.000Z" */
+	*url = nx_sprintf("%s/sell/fulfillment/v1/order?filter=lastmodifieddate:%%5B%.19s.000Z..%%5D"
+					  "&limit=%d&offset=0", ctx->api_base, when, n);
+	if (*url == NULL)
+		return nx_fail(err, "list request: out of memory");
+	return NX_OK;
+}
+
+/*
+ * A next page: eBay's "next" href, as is, but only on the API host: the
+ * bearer token goes with it.
+ */
+static int
+ebay_next_url(const NxSyncContext *ctx, const char *cursor, char **url, NxError *err)
+{
+	for (const unsigned char *p = (const unsigned char *) cursor; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return nx_fail(err, "next link: contains a space or control character");
+	if (!nx_url_under(cursor, ctx->api_base))
+		return nx_fail(err, "next link \"%.100s\" is not under the API base %.60s", cursor,
+					   ctx->api_base);
+	if ((*url = nx_strdup(cursor)) == NULL)
+		return nx_fail(err, "list request: out of memory");
+	return NX_OK;
+}
+
+static int
+ebay_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
+				NxError *err)
+{
+	int			rc;
+
+	if (ebay_begin(ctx, "GET", ctx->api_base, "api_base", out, err) != NX_OK)
+		return NX_FAIL;
+	rc = cursor == NULL ? ebay_first_url(ctx, since, &out->url, err) :
+		ebay_next_url(ctx, cursor, &out->url, err);
+	if (rc != NX_OK)
+		return NX_FAIL;
+	if (nx_nonempty(ctx->access_token) == NULL)
+		return nx_fail(err, "access token: missing (request one first)");
+	if (nx_request_header(out, "Authorization", "Bearer %s", ctx->access_token) != NX_OK)
+		return nx_fail(err, "access token: out of memory or not a single line");
+	return NX_OK;
+}
+
+static int
+ebay_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
+				  NxError *err)
+{
+	return ebay_finish(out, ebay_build_list(ctx, since, cursor, out, err));
+}
+
+/* A 429 comes without headers that say how long: back off. */
+static void
+ebay_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	(void) status;
+	(void) headers;
+	(void) now_ms;
+	out->wait_ms = -1;
+}
+
 const NxAdapter nx_ebay_adapter = {
-	"ebay",
-	ebay_normalize,
-	ebay_parse_page,
-	ebay_classify,
-	ebay_verify_webhook,
-	ebay_parse_webhook
+	.name = "ebay",
+	.normalize = ebay_normalize,
+	.parse_page = ebay_parse_page,
+	.classify = ebay_classify,
+	.verify_webhook = ebay_verify_webhook,
+	.parse_webhook = ebay_parse_webhook,
+	.max_page_size = EBAY_MAX_PAGE,
+	.lag_seconds = 0,
+	.max_days_back = EBAY_MAX_DAYS_BACK,
+	.base_urls = ebay_base_urls,
+	.token_request = ebay_token_request,
+	.list_request = ebay_list_request,
+	/* getOrders returns whole orders: nothing to fetch per order */
+	.detail_request = NULL,
+	.page_orders = NULL,
+	.detail_merge = NULL,
+	.throttle = ebay_throttle,
 };

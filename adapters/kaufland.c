@@ -33,6 +33,11 @@
  *   URI is the URL the subscription registered (in->url), an assumption
  *   Kaufland does not document.  The callback names the resource only
  *   (`/orders/<id>/`), so the order is re-fetched; id_message dedupes.
+ * - Sync: list and detail requests are signed that way over the exact URL
+ *   sent, at the context's clock.  The list cursor is the next offset.
+ *   Without a storefront (region NULL) the list sends no storefront
+ *   parameter rather than an empty one, as the fixture's signed request
+ *   does.
  *
  *-------------------------------------------------------------------------
  */
@@ -454,6 +459,47 @@ kaufland_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxEr
 	return NX_OK;
 }
 
+/* ---------- signatures ---------- */
+
+/*
+ * HMAC-SHA256 under secret of METHOD "\n" URL "\n" BODY "\n" TIMESTAMP:
+ * how Kaufland signs API requests and push callbacks alike.  The body is
+ * the exact bytes (none for a GET).
+ */
+static int
+kaufland_hmac(const char *secret, const char *method, const char *url, const char *body,
+			  size_t body_len, const char *timestamp, unsigned char *out)
+{
+	size_t		method_len = strlen(method);
+	size_t		url_len = strlen(url);
+	size_t		ts_len = strlen(timestamp);
+	size_t		len;
+	char	   *message;
+	char	   *p;
+	int			rc;
+
+	if (body == NULL)
+		body_len = 0;
+	len = method_len + 1 + url_len + 1 + body_len + 1 + ts_len;
+	if ((message = malloc(len)) == NULL)
+		return NX_FAIL;
+	p = message;
+	memcpy(p, method, method_len);
+	p += method_len;
+	*p++ = '\n';
+	memcpy(p, url, url_len);
+	p += url_len;
+	*p++ = '\n';
+	if (body_len > 0)
+		memcpy(p, body, body_len);
+	p += body_len;
+	*p++ = '\n';
+	memcpy(p, timestamp, ts_len);
+	rc = nx_hmac_sha256(secret, strlen(secret), message, len, out);
+	free(message);
+	return rc;
+}
+
 /* ---------- webhooks ---------- */
 
 /* Unix seconds as sent in Shop-Timestamp: digits only, no sign, no fraction. */
@@ -482,12 +528,7 @@ kaufland_verify_webhook(const NxWebhookInput *in, NxError *err)
 	unsigned char expected[32];
 	int64_t		ts;
 	int64_t		skew;
-	size_t		url_len;
-	size_t		ts_len;
 	size_t		body_len = in->body ? in->body_len : 0;
-	size_t		len;
-	char	   *message;
-	int			rc;
 
 	if (in->secret == NULL || in->secret[0] == '\0')
 		return nx_fail(err, "no secret key configured for this connection");
@@ -506,23 +547,8 @@ kaufland_verify_webhook(const NxWebhookInput *in, NxError *err)
 	if (nx_hex_decode(signature, given, sizeof(given)) != NX_OK)
 		return nx_fail(err, "shop-signature: not a hex HMAC-SHA256");
 
-	/* "POST\n" URL "\n" BODY "\n" TIMESTAMP, the body as the exact bytes received */
-	url_len = strlen(in->url);
-	ts_len = strlen(timestamp);
-	len = 5 + url_len + 1 + body_len + 1 + ts_len;
-	message = malloc(len);
-	if (message == NULL)
-		return nx_fail(err, "shop-signature: out of memory");
-	memcpy(message, "POST\n", 5);
-	memcpy(message + 5, in->url, url_len);
-	message[5 + url_len] = '\n';
-	if (body_len > 0)
-		memcpy(message + 6 + url_len, in->body, body_len);
-	message[6 + url_len + body_len] = '\n';
-	memcpy(message + 7 + url_len + body_len, timestamp, ts_len);
-	rc = nx_hmac_sha256(in->secret, strlen(in->secret), message, len, expected);
-	free(message);
-	if (rc != NX_OK)
+	if (kaufland_hmac(in->secret, "POST", in->url, in->body, body_len, timestamp,
+					  expected) != NX_OK)
 		return nx_fail(err, "shop-signature: cannot compute the HMAC");
 	if (!nx_equal_ct(given, expected, sizeof(expected)))
 		return nx_fail(err, "shop-signature: signature does not match");
@@ -573,11 +599,220 @@ kaufland_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define KAUFLAND_API_BASE "https://sellerapi.kaufland.com"
+#define KAUFLAND_MAX_PAGE 100
+#define KAUFLAND_ACCEPT "application/json"
+/* 9999-12-31T23:59:59Z: the last time the query can write */
+#define KAUFLAND_TIME_MAX INT64_C(253402300799)
+
+/* No token endpoint: every request is signed with the connection's keys. */
+static int
+kaufland_base_urls(const json_t *credentials, const char *region, char **api_base,
+				   char **auth_base, NxError *err)
+{
+	(void) credentials;
+	(void) region;				/* the storefront is a query parameter, not a host */
+	*auth_base = NULL;
+	if ((*api_base = nx_strdup(KAUFLAND_API_BASE)) == NULL)
+		return nx_fail(err, "base urls: out of memory");
+	return NX_OK;
+}
+
+/* A failed build leaves the request empty, so that freeing it again is harmless. */
+static int
+kaufland_finish(NxRequest *out, int rc)
+{
+	if (rc != NX_OK)
+		nx_request_free(out);
+	return rc;
+}
+
+/* An empty GET with User-Agent (Kaufland requires one) and Accept. */
+static int
+kaufland_begin(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	nx_request_init(out, "GET");
+	if (nx_nonempty(ctx->api_base) == NULL)
+		return nx_fail(err, "api_base: missing");
+	if (nx_nonempty(ctx->user_agent) == NULL)
+		return nx_fail(err, "user_agent: missing");
+	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
+		nx_request_header(out, "Accept", "%s", KAUFLAND_ACCEPT) != NX_OK)
+		return nx_fail(err, "user_agent: out of memory or not a single line");
+	return NX_OK;
+}
+
+/*
+ * Sign the finished request (its URL exactly as it will be sent) at
+ * ctx->now, which Kaufland accepts within 5 minutes of its clock.
+ */
+static int
+kaufland_sign(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	const char *key = nx_nonempty(nx_json_str(ctx->credentials, "client_key"));
+	const char *secret = nx_nonempty(nx_json_str(ctx->credentials, "secret_key"));
+	char		timestamp[24];
+	unsigned char mac[32];
+	char		hex[65];
+
+	if (key == NULL || secret == NULL)
+		return nx_fail(err, "credentials: %s: missing", key ? "secret_key" : "client_key");
+	if (ctx->now <= 0)
+		return nx_fail(err, "now: missing (the signature's Shop-Timestamp)");
+	snprintf(timestamp, sizeof(timestamp), "%lld", (long long) ctx->now);
+	if (kaufland_hmac(secret, out->method, out->url, out->body, out->body_len, timestamp,
+					  mac) != NX_OK)
+		return nx_fail(err, "shop-signature: cannot compute the HMAC");
+	nx_hex_encode(mac, sizeof(mac), hex, sizeof(hex));
+	if (nx_request_header(out, "Shop-Client-Key", "%s", key) != NX_OK)
+		return nx_fail(err, "credentials: client_key: out of memory or not a single line");
+	if (nx_request_header(out, "Shop-Timestamp", "%s", timestamp) != NX_OK ||
+		nx_request_header(out, "Shop-Signature", "%s", hex) != NX_OK)
+		return nx_fail(err, "shop-signature: out of memory");
+	return NX_OK;
+}
+
+/* The offset a cursor carries (parse_page's next offset). */
+static int
+kaufland_offset(const char *cursor, int64_t *offset, NxError *err)
+{
+	size_t		n;
+
+	*offset = 0;
+	for (n = 0; cursor[n] >= '0' && cursor[n] <= '9'; n++)
+	{
+		if (*offset > KAUFLAND_MAX_OFFSET)
+			break;
+		*offset = *offset * 10 + (cursor[n] - '0');
+	}
+	if (n == 0 || cursor[n] != '\0' || *offset > KAUFLAND_MAX_OFFSET)
+		return nx_fail(err, "cursor: \"%.20s\" is not an offset", cursor);
+	return NX_OK;
+}
+
+/* The order list from since; no storefront parameter without a region. */
+static int
+kaufland_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor, char **url,
+				  NxError *err)
+{
+	int64_t		offset = 0;
+	int			n = KAUFLAND_MAX_PAGE;
+	char		when[32];
+	char	   *storefront = NULL;
+
+	*url = NULL;
+	if (cursor != NULL && kaufland_offset(cursor, &offset, err) != NX_OK)
+		return NX_FAIL;
+	if (since < 0 || since > KAUFLAND_TIME_MAX)
+		return nx_fail(err, "since: %lld is out of range", (long long) since);
+	if (ctx->page_size > 0 && ctx->page_size < n)
+		n = ctx->page_size;
+	nx_time_format(since, when, sizeof(when));
+	if (nx_nonempty(ctx->region) == NULL)
+		*url = nx_sprintf("%s/v2/orders?ts_units_updated_from_iso=%s&limit=%d&offset=%lld",
+						  ctx->api_base, when, n, (long long) offset);
+	else if ((storefront = nx_url_encode(ctx->region)) != NULL)
+		*url = nx_sprintf("%s/v2/orders?storefront=%s&ts_units_updated_from_iso=%s&limit=%d"
+						  "&offset=%lld", ctx->api_base, storefront, when, n, (long long) offset);
+	free(storefront);
+	if (*url == NULL)
+		return nx_fail(err, "list request: out of memory");
+	return NX_OK;
+}
+
+static int
+kaufland_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					  NxRequest *out, NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	if (kaufland_begin(ctx, out, err) == NX_OK &&
+		kaufland_list_url(ctx, since, cursor, &out->url, err) == NX_OK)
+		rc = kaufland_sign(ctx, out, err);
+	return kaufland_finish(out, rc);
+}
+
+/*
+ * GET /v2/orders/{id_order}.  The id is percent-encoded so that it stays
+ * one path segment; "." and ".." are refused, clients resolve them.
+ */
+static int
+kaufland_detail_url(const NxSyncContext *ctx, const char *id, const char *cursor, char **url,
+					NxError *err)
+{
+	char	   *path_id;
+
+	*url = NULL;
+	if (cursor != NULL)
+		return nx_fail(err, "cursor: a Kaufland order detail has no further pages");
+	if (id == NULL || id[0] == '\0')
+		return nx_fail(err, "order id: missing");
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return nx_fail(err, "order id: \"%s\" is not a path segment", id);
+	if ((path_id = nx_url_encode(id)) != NULL)
+		*url = nx_sprintf("%s/v2/orders/%s", ctx->api_base, path_id);
+	free(path_id);
+	if (*url == NULL)
+		return nx_fail(err, "detail request: out of memory");
+	return NX_OK;
+}
+
+static int
+kaufland_detail_request(const NxSyncContext *ctx, const char *id, const char *cursor,
+						NxRequest *out, NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	if (kaufland_begin(ctx, out, err) == NX_OK &&
+		kaufland_detail_url(ctx, id, cursor, &out->url, err) == NX_OK)
+		rc = kaufland_sign(ctx, out, err);
+	return kaufland_finish(out, rc);
+}
+
+/* The detail response ({data: order}, or a bare order) becomes the order. */
+static int
+kaufland_detail_merge(json_t **acc, const json_t *response, char **next_cursor, NxError *err)
+{
+	const json_t *order;
+
+	*next_cursor = NULL;
+	if (*acc != NULL)
+		return nx_fail(err, "order detail: the order is already there (details have one page)");
+	if (unwrap_order(response, &order, err) != NX_OK)
+		return NX_FAIL;
+	if (json_object_get(order, "id_order") == NULL)
+		return nx_fail(err, "id_order: missing (not a /v2/orders/{id_order} response)");
+	*acc = json_incref((json_t *) order);
+	return NX_OK;
+}
+
+/* A 429 comes without headers that say how long: back off. */
+static void
+kaufland_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	(void) status;
+	(void) headers;
+	(void) now_ms;
+	out->wait_ms = -1;
+}
+
 const NxAdapter nx_kaufland_adapter = {
-	"kaufland",
-	kaufland_normalize,
-	kaufland_parse_page,
-	kaufland_classify,
-	kaufland_verify_webhook,
-	kaufland_parse_webhook,
+	.name = "kaufland",
+	.normalize = kaufland_normalize,
+	.parse_page = kaufland_parse_page,
+	.classify = kaufland_classify,
+	.verify_webhook = kaufland_verify_webhook,
+	.parse_webhook = kaufland_parse_webhook,
+	.max_page_size = KAUFLAND_MAX_PAGE,
+	.lag_seconds = 0,
+	.max_days_back = 0,
+	.base_urls = kaufland_base_urls,
+	.token_request = NULL,
+	.list_request = kaufland_list_request,
+	.detail_request = kaufland_detail_request,
+	.page_orders = NULL,
+	.detail_merge = kaufland_detail_merge,
+	.throttle = kaufland_throttle,
 };

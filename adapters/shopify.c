@@ -32,6 +32,11 @@
  * - The list is paged by an opaque `page_info` cursor in the Link header's
  *   rel="next" URL; the last page has no rel="next".  The cursor is kept as
  *   it appears in the URL (already URL-safe) so it can be sent back as is.
+ * - Sync (doc/sync_protocol.md): no token request, the credentials'
+ *   access_token goes in X-Shopify-Access-Token.  A next page is rebuilt
+ *   on api_base from the page_info cursor, never taken from the Link's
+ *   host.  Throttling: Retry-After (fractional seconds), or a full
+ *   X-Shopify-Shop-Api-Call-Limit bucket, which waits a second.
  * - Webhooks: X-Shopify-Hmac-Sha256 is base64(HMAC-SHA256(client secret,
  *   raw body)), checked in constant time over the exact bytes received.
  *   Replays are dropped on X-Shopify-Event-Id (the same for a re-delivered
@@ -616,11 +621,331 @@ shopify_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent 
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define SHOPIFY_ORDERS_PATH "/admin/api/2024-10/orders.json"
+#define SHOPIFY_MAX_PAGE 250
+
+/* Latest instant a since can name ("9999-12-31T23:59:59Z"): four-digit years only. */
+#define SHOPIFY_MAX_SINCE INT64_C(253402300799)
+
+/* No wait a response asks for is kept longer than this: a run never stalls. */
+#define SHOPIFY_MAX_WAIT_MS INT64_C(3600000)
+
+/*
+ * A Retry-After of more than a day is no wait anyone means: it is taken
+ * as garbage and ignored, and the engine backs off on its own.
+ */
+#define SHOPIFY_BELIEVABLE_WAIT_MS INT64_C(86400000)
+
+/*
+ * X-Shopify-Shop-Api-Call-Limit n/n without Retry-After: the bucket leaks
+ * 2 calls a second, so after 1 s there is room for the next call and one
+ * to spare for the connection's other workers.
+ */
+#define SHOPIFY_FULL_BUCKET_WAIT_MS 1000
+
+static bool
+is_ascii_alnum(int c)
+{
+	/* not isalnum(): the server's LC_CTYPE may call Latin-1 letters alnum */
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_ascii_xdigit(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * A bare DNS host name: labels of letters, digits and '-', joined by dots.
+ * The access token goes to this host, so a slash, '@', port or scheme
+ * smuggled into shop_domain must not get through.
+ */
+static bool
+shopify_host_name(const char *s)
+{
+	size_t		len = strlen(s);
+	size_t		label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (const char *p = s; *p; p++)
+	{
+		if (*p == '.')
+		{
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+		}
+		else if (is_ascii_alnum((unsigned char) *p) || (*p == '-' && label > 0))
+		{
+			if (++label > 63)
+				return false;
+		}
+		else
+			return false;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+static int
+shopify_base_urls(const json_t *credentials, const char *region, char **api_base,
+				  char **auth_base, NxError *err)
+{
+	const char *domain;
+
+	(void) region;
+	*api_base = NULL;
+	*auth_base = NULL;			/* the access token is static: no token endpoint */
+	if (nx_json_req_string(credentials, "shop_domain", "credentials.shop_domain", &domain,
+						   err) != NX_OK)
+		return NX_FAIL;
+	if (!shopify_host_name(domain))
+		return nx_fail(err, "credentials.shop_domain: expected a bare host name such as "
+					   "\"acme-store.myshopify.com\"");
+	if ((*api_base = nx_sprintf("https://%s", domain)) == NULL)
+		return nx_fail(err, "credentials.shop_domain: out of memory");
+	return NX_OK;
+}
+
+/* Append "name: value"; field names the value in the error. */
+static int
+shopify_header(NxRequest *r, const char *name, const char *value, const char *field,
+			   NxError *err)
+{
+	if (value == NULL || value[0] == '\0')
+		return nx_fail(err, "%s: missing", field);
+	if (strpbrk(value, "\r\n") != NULL)
+		return nx_fail(err, "%s: contains a line break", field);
+	if (nx_request_header(r, name, "%s", value) != NX_OK)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+/*
+ * page_info percent-encoded for the query.  The cursor is the value as it
+ * stood in the Link URL, already encoded, so an escape it has (%2B) is
+ * kept as is; only what could end the value or break the URL (&, #,
+ * spaces, a stray %) is encoded.  Shopify's cursors are base64url and
+ * come out unchanged.
+ */
+static char *
+shopify_encode_cursor(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	   *out = malloc(strlen(s) * 3 + 1);
+	char	   *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (is_ascii_alnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
+			(*p == '%' && is_ascii_xdigit(p[1]) && is_ascii_xdigit(p[2])))
+			*o++ = (char) *p;
+		else
+		{
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * First page: status=any (the default lists open orders only) and
+ * updated_at_min.  Next pages: only limit and page_info, as Shopify
+ * rejects filters next to a page_info.  The URL is rebuilt on api_base
+ * from the cursor alone, so the token never follows the Link's host.
+ */
+static int
+shopify_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					 NxRequest *out, NxError *err)
+{
+	int			n = ctx->page_size > 0 && ctx->page_size < SHOPIFY_MAX_PAGE ?
+		ctx->page_size : SHOPIFY_MAX_PAGE;
+
+	nx_request_init(out, "GET");
+	if (ctx->api_base == NULL)
+	{
+		nx_fail(err, "api_base: missing");
+		goto fail;
+	}
+	if (cursor == NULL)
+	{
+		char		when[32];
+
+		if (since < 0 || since > SHOPIFY_MAX_SINCE)
+		{
+			nx_fail(err, "since: %lld is out of range", (long long) since);
+			goto fail;
+		}
+		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
+		nx_time_format(since, when, sizeof(when));
+		out->url = nx_sprintf("%s" SHOPIFY_ORDERS_PATH "?status=any&updated_at_min=%s&limit=%d",
+							  ctx->api_base, when, n);
+	}
+	else
+	{
+		char	   *info;
+
+		if (cursor[0] == '\0')
+		{
+			nx_fail(err, "cursor: empty page_info");
+			goto fail;
+		}
+		if ((info = shopify_encode_cursor(cursor)) == NULL)
+		{
+			nx_fail(err, "cursor: out of memory");
+			goto fail;
+		}
+		out->url = nx_sprintf("%s" SHOPIFY_ORDERS_PATH "?limit=%d&page_info=%s",
+							  ctx->api_base, n, info);
+		free(info);
+	}
+	if (out->url == NULL)
+	{
+		nx_fail(err, "url: out of memory");
+		goto fail;
+	}
+	if (shopify_header(out, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
+		shopify_header(out, "Accept", "application/json", "accept", err) != NX_OK ||
+		shopify_header(out, "X-Shopify-Access-Token", nx_json_str(ctx->credentials, "access_token"),
+					   "credentials.access_token", err) != NX_OK)
+		goto fail;
+	return NX_OK;
+
+fail:
+	nx_request_free(out);
+	return NX_FAIL;
+}
+
+/*
+ * Retry-After in seconds ("21", Shopify's "2.0") as milliseconds, a
+ * fraction rounded up.  false for an HTTP-date, a negative or non-numeric
+ * value, or more than a day; a believable wait is capped at an hour.
+ */
+static bool
+shopify_retry_after_ms(const char *s, int64_t *ms)
+{
+	int64_t		whole = 0;
+	int64_t		frac = 0;
+	int			digits = 0;
+	bool		rest = false;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+	{
+		whole = whole * 10 + (*s - '0');
+		if (whole > SHOPIFY_BELIEVABLE_WAIT_MS / 1000)
+			return false;		/* and no overflow on a long run of digits */
+	}
+	if (*s == '.')
+	{
+		s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++)
+		{
+			if (digits < 3)
+			{
+				frac = frac * 10 + (*s - '0');
+				digits++;
+			}
+			else if (*s != '0')
+				rest = true;
+		}
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != '\0')
+		return false;
+	whole = whole * 1000 + frac + (rest ? 1 : 0);
+	if (whole > SHOPIFY_BELIEVABLE_WAIT_MS)
+		return false;
+	*ms = whole < SHOPIFY_MAX_WAIT_MS ? whole : SHOPIFY_MAX_WAIT_MS;
+	return true;
+}
+
+/* A non-negative decimal of at most 9 digits; *s is left after it. */
+static bool
+shopify_small_int(const char **s, int64_t *out)
+{
+	const char *p = *s;
+
+	*out = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+	{
+		if (p - *s >= 9)
+			return false;
+		*out = *out * 10 + (*p - '0');
+	}
+	*s = p;
+	return true;
+}
+
+/* X-Shopify-Shop-Api-Call-Limit "used/size" says the bucket is full. */
+static bool
+shopify_bucket_full(const char *s)
+{
+	int64_t		used;
+	int64_t		size;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!shopify_small_int(&s, &used) || *s++ != '/' || !shopify_small_int(&s, &size))
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0' && size > 0 && used >= size;
+}
+
+static void
+shopify_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	int64_t		ms;
+
+	(void) status;
+	(void) now_ms;
+	out->wait_ms = -1;
+	if (shopify_retry_after_ms(nx_header(headers, "retry-after"), &ms))
+		out->wait_ms = ms;
+	else if (shopify_bucket_full(nx_header(headers, "x-shopify-shop-api-call-limit")))
+		out->wait_ms = SHOPIFY_FULL_BUCKET_WAIT_MS;
+}
+
 const NxAdapter nx_shopify_adapter = {
-	"shopify",
-	shopify_normalize,
-	shopify_parse_page,
-	shopify_classify,
-	shopify_verify_webhook,
-	shopify_parse_webhook,
+	.name = "shopify",
+	.normalize = shopify_normalize,
+	.parse_page = shopify_parse_page,
+	.classify = shopify_classify,
+	.verify_webhook = shopify_verify_webhook,
+	.parse_webhook = shopify_parse_webhook,
+
+	.max_page_size = SHOPIFY_MAX_PAGE,
+	.lag_seconds = 0,
+	/* without the read_all_orders scope only the last 60 days are listed */
+	.max_days_back = 60,
+	.base_urls = shopify_base_urls,
+	.token_request = NULL,		/* X-Shopify-Access-Token is the credentials' own */
+	.list_request = shopify_list_request,
+	.detail_request = NULL,		/* list pages carry whole orders */
+	.page_orders = NULL,
+	.detail_merge = NULL,
+	.throttle = shopify_throttle,
 };

@@ -40,6 +40,12 @@
  * - shipNode.type "WFSFulfilled" (Walmart Fulfillment Services) is FBA;
  *	 SellerFulfilled and 3PLFulfilled are FBM.
  *
+ * Sync (doc/sync_protocol.md): a client-credentials token from /v3/token,
+ * then /v3/orders by lastModifiedStartDate; every request carries
+ * WM_SVC.NAME and a fresh WM_QOS.CORRELATION_ID.  A next page appends
+ * list.meta.nextCursor (a query string) to /v3/orders.  Throttling is
+ * X-Next-Replenishment-Time on a 429 or an empty token bucket.
+ *
  * Webhooks: a Notifications API subscription with authMethod HMAC names a
  * header (authHeaderName) that carries HMAC-SHA256 of the raw body keyed
  * with the app's client secret.  nexus expects the subscription to name it
@@ -781,6 +787,263 @@ walmart_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent 
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define WALMART_BASE "https://marketplace.walmartapis.com"
+#define WALMART_SVC_NAME "Walmart Marketplace"
+#define WALMART_MAX_PAGE 200
+
+/* Latest instant a since can name ("9999-12-31T23:59:59Z"): four-digit years only. */
+#define WALMART_MAX_SINCE INT64_C(253402300799)
+
+/* No wait a response asks for is kept longer than this: a run never stalls. */
+#define WALMART_MAX_WAIT_MS INT64_C(3600000)
+
+/*
+ * A replenishment time more than a day away from now, either way, is no
+ * time Walmart means (seconds or microseconds sent for milliseconds): it
+ * is ignored, and the engine backs off on its own.
+ */
+#define WALMART_BELIEVABLE_MS INT64_C(86400000)
+
+static int
+walmart_base_urls(const json_t *credentials, const char *region, char **api_base,
+				  char **auth_base, NxError *err)
+{
+	(void) credentials;
+	(void) region;
+	*api_base = nx_strdup(WALMART_BASE);
+	*auth_base = nx_strdup(WALMART_BASE);
+	if (*api_base == NULL || *auth_base == NULL)
+	{
+		free(*api_base);
+		free(*auth_base);
+		*api_base = NULL;
+		*auth_base = NULL;
+		return nx_fail(err, "base urls: out of memory");
+	}
+	return NX_OK;
+}
+
+/* Append "name: value"; field names the value in the error. */
+static int
+walmart_header(NxRequest *r, const char *name, const char *value, const char *field,
+			   NxError *err)
+{
+	if (value == NULL || value[0] == '\0')
+		return nx_fail(err, "%s: missing", field);
+	if (strpbrk(value, "\r\n") != NULL)
+		return nx_fail(err, "%s: contains a line break", field);
+	if (nx_request_header(r, name, "%s", value) != NX_OK)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+/* A credentials member that must be a non-empty string. */
+static int
+walmart_credential(const json_t *credentials, const char *key, const char **out, NxError *err)
+{
+	char		field[64];
+
+	snprintf(field, sizeof(field), "credentials.%s", key);
+	if (nx_json_req_string(credentials, key, field, out, err) != NX_OK)
+		return NX_FAIL;
+	if ((*out)[0] == '\0')
+		return nx_fail(err, "%s: empty", field);
+	return NX_OK;
+}
+
+/*
+ * What every Walmart request carries: User-Agent, Accept, WM_SVC.NAME and
+ * a correlation id of its own, so that Walmart support can find the call.
+ */
+static int
+walmart_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
+{
+	char		uuid[40];
+
+	nx_uuid_text(uuid, sizeof(uuid));
+	if (walmart_header(r, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
+		walmart_header(r, "Accept", "application/json", "accept", err) != NX_OK ||
+		walmart_header(r, "WM_SVC.NAME", WALMART_SVC_NAME, "wm_svc.name", err) != NX_OK ||
+		walmart_header(r, "WM_QOS.CORRELATION_ID", uuid, "wm_qos.correlation_id", err) != NX_OK)
+		return NX_FAIL;
+	return NX_OK;
+}
+
+/* Client credentials at POST {auth_base}/v3/token. */
+static int
+walmart_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	static const char form[] = "grant_type=client_credentials";
+	const char *id;
+	const char *secret;
+	char	   *basic = NULL;
+	char	   *body;
+
+	nx_request_init(out, "POST");
+	if (ctx->auth_base == NULL)
+	{
+		nx_fail(err, "auth_base: missing");
+		goto fail;
+	}
+	if (walmart_credential(ctx->credentials, "client_id", &id, err) != NX_OK ||
+		walmart_credential(ctx->credentials, "client_secret", &secret, err) != NX_OK)
+		goto fail;
+	if ((out->url = nx_sprintf("%s/v3/token", ctx->auth_base)) == NULL ||
+		(basic = nx_basic_auth(id, secret)) == NULL ||
+		(body = nx_strdup(form)) == NULL)
+	{
+		nx_fail(err, "token request: out of memory");
+		goto fail;
+	}
+	nx_request_set_body(out, body, sizeof(form) - 1);
+	if (walmart_common_headers(ctx, out, err) != NX_OK ||
+		walmart_header(out, "Authorization", basic, "credentials.client_secret", err) != NX_OK ||
+		walmart_header(out, "Content-Type", "application/x-www-form-urlencoded", "content_type",
+					   err) != NX_OK)
+		goto fail;
+	free(basic);
+	return NX_OK;
+
+fail:
+	free(basic);
+	nx_request_free(out);
+	return NX_FAIL;
+}
+
+/*
+ * list.meta.nextCursor is a ready-made query string ("?limit=3&...") for
+ * /v3/orders.  Anything else could change the path or the request line:
+ * it must begin with '?' and carry no space, control, non-ASCII byte or
+ * fragment.
+ */
+static int
+walmart_check_cursor(const char *cursor, NxError *err)
+{
+	if (cursor[0] != '?' || cursor[1] == '\0')
+		return nx_fail(err, "cursor (list.meta.nextCursor): expected a query string "
+					   "beginning with '?'");
+	for (const unsigned char *p = (const unsigned char *) cursor; *p; p++)
+	{
+		if (*p <= ' ' || *p >= 0x7f || *p == '#')
+			return nx_fail(err, "cursor (list.meta.nextCursor): a space, control character, "
+						   "non-ASCII byte or '#' in the query string");
+	}
+	return NX_OK;
+}
+
+static int
+walmart_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					 NxRequest *out, NxError *err)
+{
+	int			n = ctx->page_size > 0 && ctx->page_size < WALMART_MAX_PAGE ?
+		ctx->page_size : WALMART_MAX_PAGE;
+
+	nx_request_init(out, "GET");
+	if (ctx->api_base == NULL)
+	{
+		nx_fail(err, "api_base: missing");
+		goto fail;
+	}
+	if (cursor != NULL)
+	{
+		if (walmart_check_cursor(cursor, err) != NX_OK)
+			goto fail;
+		out->url = nx_sprintf("%s/v3/orders%s", ctx->api_base, cursor);
+	}
+	else
+	{
+		char		when[32];
+
+		if (since < 0 || since > WALMART_MAX_SINCE)
+		{
+			nx_fail(err, "since: %lld is out of range", (long long) since);
+			goto fail;
+		}
+		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
+		nx_time_format(since, when, sizeof(when));
+		out->url = nx_sprintf("%s/v3/orders?lastModifiedStartDate=%s&limit=%d&productInfo=false",
+							  ctx->api_base, when, n);
+	}
+	if (out->url == NULL)
+	{
+		nx_fail(err, "url: out of memory");
+		goto fail;
+	}
+	if (walmart_common_headers(ctx, out, err) != NX_OK)
+		goto fail;
+	if (ctx->access_token == NULL || ctx->access_token[0] == '\0')
+	{
+		nx_fail(err, "access_token: missing (request a token first)");
+		goto fail;
+	}
+	if (walmart_header(out, "WM_SEC.ACCESS_TOKEN", ctx->access_token, "access_token",
+					   err) != NX_OK)
+		goto fail;
+	return NX_OK;
+
+fail:
+	nx_request_free(out);
+	return NX_FAIL;
+}
+
+/* A decimal of at most 15 digits (epoch milliseconds up to year 9999), or false. */
+static bool
+walmart_epoch_ms(const char *s, int64_t *out)
+{
+	int64_t		v = 0;
+	int			digits = 0;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+	{
+		if (++digits > 15)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (digits == 0 || *s != '\0' || v > WALMART_MAX_EPOCH_MS)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * X-Next-Replenishment-Time (epoch ms) is when the token bucket refills.
+ * Walmart sends it on every response, so it is a wait only when the call
+ * was refused (429) or the bucket is empty (X-Current-Token-Count 0); a
+ * time already past is no wait at all.
+ */
+static void
+walmart_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	const char *count = nx_header(headers, "x-current-token-count");
+	int64_t		at;
+	int64_t		left;
+	bool		empty = false;
+
+	out->wait_ms = -1;
+	if (count != NULL)
+	{
+		int64_t		n;
+
+		empty = walmart_epoch_ms(count, &n) && n == 0;
+	}
+	if ((status != 429 && !empty) ||
+		!walmart_epoch_ms(nx_header(headers, "x-next-replenishment-time"), &at) ||
+		now_ms < 0 || now_ms > WALMART_MAX_EPOCH_MS)
+		return;
+	left = at - now_ms;			/* both bounded: no overflow */
+	if (left > WALMART_BELIEVABLE_MS || left < -WALMART_BELIEVABLE_MS)
+		return;
+	out->wait_ms = left < 0 ? 0 : left < WALMART_MAX_WAIT_MS ? left : WALMART_MAX_WAIT_MS;
+}
+
 const NxAdapter nx_walmart_adapter = {
 	.name = "walmart",
 	.normalize = walmart_normalize,
@@ -788,4 +1051,15 @@ const NxAdapter nx_walmart_adapter = {
 	.classify = walmart_classify,
 	.verify_webhook = walmart_verify_webhook,
 	.parse_webhook = walmart_parse_webhook,
+
+	.max_page_size = WALMART_MAX_PAGE,
+	.lag_seconds = 0,
+	.max_days_back = 180,		/* getAllOrders reaches back 180 days */
+	.base_urls = walmart_base_urls,
+	.token_request = walmart_token_request,
+	.list_request = walmart_list_request,
+	.detail_request = NULL,		/* list pages carry whole purchase orders */
+	.page_orders = NULL,
+	.detail_merge = NULL,
+	.throttle = walmart_throttle,
 };

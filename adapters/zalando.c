@@ -43,6 +43,10 @@
  * - buyer_email is customer_email, present only with the customer-data
  *	 permission; buyer_name is the billing address's first and last name
  *	 (the shipping address's when there is no billing address).
+ * - Sync (doc/sync_protocol.md): a client-credentials token, then the
+ *	 orders list with include=order_items,order_lines.  Next pages follow
+ *	 links.next only under api_base (see zalando_next_url); throttling is
+ *	 Retry-After in seconds.
  * - zDirect has no order push, so verify_webhook and parse_webhook are
  *	 NULL; orders are polled.
  *
@@ -610,6 +614,301 @@ zalando_classify(const json_t *doc, const char **status, const char **fulfillmen
 	return NX_OK;
 }
 
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define ZALANDO_BASE "https://api.merchants.zalando.com"
+#define ZALANDO_MEDIA_TYPE "application/vnd.api+json"
+#define ZALANDO_MAX_PAGE 100
+
+/* Latest instant a since can name ("9999-12-31T23:59:59Z"): four-digit years only. */
+#define ZALANDO_MAX_SINCE INT64_C(253402300799)
+
+/* No wait a response asks for is kept longer than this: a run never stalls. */
+#define ZALANDO_MAX_WAIT_MS INT64_C(3600000)
+
+/*
+ * A Retry-After of more than a day is no wait anyone means: it is taken
+ * as garbage and ignored, and the engine backs off on its own.
+ */
+#define ZALANDO_BELIEVABLE_WAIT_MS INT64_C(86400000)
+
+static int
+zalando_base_urls(const json_t *credentials, const char *region, char **api_base,
+				  char **auth_base, NxError *err)
+{
+	(void) credentials;
+	(void) region;
+	*api_base = nx_strdup(ZALANDO_BASE);
+	*auth_base = nx_strdup(ZALANDO_BASE);
+	if (*api_base == NULL || *auth_base == NULL)
+	{
+		free(*api_base);
+		free(*auth_base);
+		*api_base = NULL;
+		*auth_base = NULL;
+		return nx_fail(err, "base urls: out of memory");
+	}
+	return NX_OK;
+}
+
+/* Append "name: value"; field names the value in the error. */
+static int
+zalando_header(NxRequest *r, const char *name, const char *value, const char *field,
+			   NxError *err)
+{
+	if (value == NULL || value[0] == '\0')
+		return nx_fail(err, "%s: missing", field);
+	if (strpbrk(value, "\r\n") != NULL)
+		return nx_fail(err, "%s: contains a line break", field);
+	if (nx_request_header(r, name, "%s", value) != NX_OK)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+/* A credentials member that must be a non-empty string. */
+static int
+zalando_credential(const json_t *credentials, const char *key, const char **out, NxError *err)
+{
+	char		field[64];
+
+	snprintf(field, sizeof(field), "credentials.%s", key);
+	if (nx_json_req_string(credentials, key, field, out, err) != NX_OK)
+		return NX_FAIL;
+	if ((*out)[0] == '\0')
+		return nx_fail(err, "%s: empty", field);
+	return NX_OK;
+}
+
+/* User-Agent and Accept, which every request carries. */
+static int
+zalando_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
+{
+	if (zalando_header(r, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
+		zalando_header(r, "Accept", ZALANDO_MEDIA_TYPE, "accept", err) != NX_OK)
+		return NX_FAIL;
+	return NX_OK;
+}
+
+/*
+ * Client credentials at POST {auth_base}/auth/token.  Accept is the API's
+ * media type here too: the protocol says every request carries it.
+ */
+static int
+zalando_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	static const char form[] = "grant_type=client_credentials";
+	const char *id;
+	const char *secret;
+	char	   *basic = NULL;
+	char	   *body;
+
+	nx_request_init(out, "POST");
+	if (ctx->auth_base == NULL)
+	{
+		nx_fail(err, "auth_base: missing");
+		goto fail;
+	}
+	if (zalando_credential(ctx->credentials, "client_id", &id, err) != NX_OK ||
+		zalando_credential(ctx->credentials, "client_secret", &secret, err) != NX_OK)
+		goto fail;
+	if ((out->url = nx_sprintf("%s/auth/token", ctx->auth_base)) == NULL ||
+		(basic = nx_basic_auth(id, secret)) == NULL ||
+		(body = nx_strdup(form)) == NULL)
+	{
+		nx_fail(err, "token request: out of memory");
+		goto fail;
+	}
+	nx_request_set_body(out, body, sizeof(form) - 1);
+	if (zalando_common_headers(ctx, out, err) != NX_OK ||
+		zalando_header(out, "Authorization", basic, "credentials.client_secret", err) != NX_OK ||
+		zalando_header(out, "Content-Type", "application/x-www-form-urlencoded", "content_type",
+					   err) != NX_OK)
+		goto fail;
+	free(basic);
+	return NX_OK;
+
+fail:
+	free(basic);
+	nx_request_free(out);
+	return NX_FAIL;
+}
+
+/*
+ * The URL of the page after cursor, a links.next href.  The bearer token
+ * goes wherever this points, so only two forms are followed: an absolute
+ * href under api_base (same scheme, host and port, nx_url_under), and a
+ * path beginning "/merchants/", which is joined to api_base (not to its
+ * origin: a test api_base with a path prefix keeps it).  Anything else,
+ * a protocol-relative "//host/..." included, is refused, as is a byte
+ * that has no place in a URL (space, control, non-ASCII) or a fragment.
+ */
+static int
+zalando_next_url(const NxSyncContext *ctx, const char *cursor, char **url, NxError *err)
+{
+	*url = NULL;
+	if (cursor[0] == '\0')
+		return nx_fail(err, "cursor (links.next): empty");
+	for (const unsigned char *p = (const unsigned char *) cursor; *p; p++)
+	{
+		if (*p <= ' ' || *p >= 0x7f || *p == '#')
+			return nx_fail(err, "cursor (links.next): a space, control character, non-ASCII "
+						   "byte or '#' in the link");
+	}
+	if (cursor[0] == '/')
+	{
+		if (strncmp(cursor, "/merchants/", 11) != 0)
+			return nx_fail(err, "cursor (links.next): a relative link must begin with "
+						   "\"/merchants/\", got \"%.100s\"", cursor);
+		*url = nx_sprintf("%s%s", ctx->api_base, cursor);
+	}
+	else
+	{
+		if (!nx_url_under(cursor, ctx->api_base))
+			return nx_fail(err, "cursor (links.next): \"%.100s\" is not under api_base %.100s, "
+						   "the token is not sent there", cursor, ctx->api_base);
+		*url = nx_strdup(cursor);
+	}
+	if (*url == NULL)
+		return nx_fail(err, "cursor (links.next): out of memory");
+	return NX_OK;
+}
+
+static int
+zalando_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					 NxRequest *out, NxError *err)
+{
+	int			n = ctx->page_size > 0 && ctx->page_size < ZALANDO_MAX_PAGE ?
+		ctx->page_size : ZALANDO_MAX_PAGE;
+
+	nx_request_init(out, "GET");
+	if (ctx->api_base == NULL)
+	{
+		nx_fail(err, "api_base: missing");
+		goto fail;
+	}
+	if (cursor != NULL)
+	{
+		if (zalando_next_url(ctx, cursor, &out->url, err) != NX_OK)
+			goto fail;
+	}
+	else
+	{
+		const char *merchant;
+		char	   *path_id;
+		char		when[32];
+
+		if (since < 0 || since > ZALANDO_MAX_SINCE)
+		{
+			nx_fail(err, "since: %lld is out of range", (long long) since);
+			goto fail;
+		}
+		if (zalando_credential(ctx->credentials, "merchant_id", &merchant, err) != NX_OK)
+			goto fail;
+		if ((path_id = nx_url_encode(merchant)) == NULL)
+		{
+			nx_fail(err, "credentials.merchant_id: out of memory");
+			goto fail;
+		}
+		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
+		nx_time_format(since, when, sizeof(when));
+		out->url = nx_sprintf("%s/merchants/%s/orders?include=order_items,order_lines"
+							  "&last_updated_after=%s&page%%5Bnumber%%5D=0&page%%5Bsize%%5D=%d",
+							  ctx->api_base, path_id, when, n);
+		free(path_id);
+		if (out->url == NULL)
+		{
+			nx_fail(err, "url: out of memory");
+			goto fail;
+		}
+	}
+	if (zalando_common_headers(ctx, out, err) != NX_OK)
+		goto fail;
+	if (ctx->access_token == NULL || ctx->access_token[0] == '\0')
+	{
+		nx_fail(err, "access_token: missing (request a token first)");
+		goto fail;
+	}
+	if (strpbrk(ctx->access_token, "\r\n") != NULL)
+	{
+		nx_fail(err, "access_token: contains a line break");
+		goto fail;
+	}
+	if (nx_request_header(out, "Authorization", "Bearer %s", ctx->access_token) != NX_OK)
+	{
+		nx_fail(err, "access_token: out of memory");
+		goto fail;
+	}
+	return NX_OK;
+
+fail:
+	nx_request_free(out);
+	return NX_FAIL;
+}
+
+/*
+ * Retry-After in seconds ("21") as milliseconds, a fraction rounded up.
+ * false for an HTTP-date, a negative or non-numeric value, or more than a
+ * day; a believable wait is capped at an hour.
+ */
+static bool
+zalando_retry_after_ms(const char *s, int64_t *ms)
+{
+	int64_t		whole = 0;
+	int64_t		frac = 0;
+	int			digits = 0;
+	bool		rest = false;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+	{
+		whole = whole * 10 + (*s - '0');
+		if (whole > ZALANDO_BELIEVABLE_WAIT_MS / 1000)
+			return false;		/* and no overflow on a long run of digits */
+	}
+	if (*s == '.')
+	{
+		s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++)
+		{
+			if (digits < 3)
+			{
+				frac = frac * 10 + (*s - '0');
+				digits++;
+			}
+			else if (*s != '0')
+				rest = true;
+		}
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != '\0')
+		return false;
+	whole = whole * 1000 + frac + (rest ? 1 : 0);
+	if (whole > ZALANDO_BELIEVABLE_WAIT_MS)
+		return false;
+	*ms = whole < ZALANDO_MAX_WAIT_MS ? whole : ZALANDO_MAX_WAIT_MS;
+	return true;
+}
+
+static void
+zalando_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
+{
+	int64_t		ms;
+
+	(void) status;
+	(void) now_ms;
+	out->wait_ms = zalando_retry_after_ms(nx_header(headers, "retry-after"), &ms) ? ms : -1;
+}
+
 const NxAdapter nx_zalando_adapter = {
 	.name = "zalando",
 	.normalize = zalando_normalize,
@@ -617,4 +916,15 @@ const NxAdapter nx_zalando_adapter = {
 	.classify = zalando_classify,
 	.verify_webhook = NULL,
 	.parse_webhook = NULL,
+
+	.max_page_size = ZALANDO_MAX_PAGE,
+	.lag_seconds = 0,
+	.max_days_back = 0,			/* orders are kept a year; no search limit */
+	.base_urls = zalando_base_urls,
+	.token_request = zalando_token_request,
+	.list_request = zalando_list_request,
+	.detail_request = NULL,		/* include= puts items and lines on the page */
+	.page_orders = NULL,
+	.detail_merge = NULL,
+	.throttle = zalando_throttle,
 };

@@ -22,6 +22,14 @@ COMMIT;
 SELECT nexus.ingest_orders(:'b_conn_id', :'b_page') ->> 'inserted' AS b_orders;
 INSERT INTO nexus.webhook_events (tenant_id, connection_id, marketplace, event_id, topic, status)
 VALUES (rest.tid('globex'), :'b_conn_id', 'walmart', 'b-event-1', 'ORDER_UPDATES', 'needs_fetch');
+-- A sync run (as a manager of B asks for it) and a cached access token (as the workers keep it).
+BEGIN;
+SELECT rest.as_user('bob', 'globex');
+SELECT count(*) AS b_runs FROM nexus.sync_now(:'b_conn_id');
+COMMIT;
+RESET ROLE;
+INSERT INTO nexus_private.access_tokens (tenant_id, connection_id, key_version, nonce, ciphertext, expires_at)
+VALUES (rest.tid('globex'), :'b_conn_id', 1, '\x00', '\x00', now() + interval '1 hour');
 INSERT INTO rest.users VALUES ('sam', '00000000-0000-4000-8000-0000000000b2'),
                               ('rita', '00000000-0000-4000-8000-0000000000b3');
 SELECT count(*) FROM (
@@ -191,6 +199,8 @@ INSERT INTO rpc_calls VALUES
    format($$SELECT 1 FROM nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}') c WHERE rest.connection_tenant(c) = %L$$, rest.tid('globex'))),
   ('nexus.create_tenant(text,text,uuid)', format($$SELECT nexus.create_tenant('x', 'x-tenant', %L)$$, rest.uid('bob'))),
   ('nexus.my_tenants()', $$SELECT 1 FROM nexus.my_tenants() WHERE slug = 'globex' AND status = 'active'$$),
+  ('nexus.sync_now(uuid)', format($$SELECT nexus.sync_now(%L)$$, :'b_conn_id')),
+  ('nexus.cancel_sync(uuid)', format($$SELECT 1 WHERE nexus.cancel_sync(%L) > 0$$, :'b_conn_id')),
   ('nexus.ingest_orders(uuid,json,json)', format($$SELECT nexus.ingest_orders(%L, %L)$$, :'b_conn_id', :'b_page')),
   -- Webhooks are anon by design: a forged delivery for B's connection must not verify.
   ('nexus.webhook_walmart(json)', format($$SELECT nexus.webhook_walmart(%L::json)$$,

@@ -28,6 +28,19 @@
 #include "adapt.h"
 
 static MemoryContext json_arena = NULL;
+static bool use_arena = true;
+
+/* Free what jansson allocated (json_dumps), whichever allocator it has. */
+static void
+jfree(void *ptr)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	json_get_alloc_funcs(&m, &f);
+	if (ptr && f)
+		f(ptr);
+}
 
 static void *
 arena_malloc(size_t size)
@@ -48,6 +61,8 @@ arena_free(void *ptr)
 static void
 arena_reset(void)
 {
+	if (!use_arena)
+		return;
 	if (json_arena == NULL)
 	{
 		json_arena = AllocSetContextCreate(TopMemoryContext, "nexus jansson arena",
@@ -116,6 +131,7 @@ copy_order(const NxOrder *o, NexusOrder *out, bool with_canonical)
 		char	   *addr = json_dumps(o->shipping_address, JSON_COMPACT | JSON_ENCODE_ANY);
 
 		out->shipping_address = pstr(addr);
+		jfree(addr);
 	}
 	out->nitems = (int) o->nitems;
 	out->items = palloc0(sizeof(NexusItem) * Max(o->nitems, 1));
@@ -130,8 +146,31 @@ copy_order(const NxOrder *o, NexusOrder *out, bool with_canonical)
 	}
 	out->canonical = pstr(text);
 	out->warning = pstr(o->warning);
+	jfree(text);
 	if (canonical)
 		json_decref(canonical);
+}
+
+static void
+copy_page(const NxPage *page, NexusPayload *out, bool with_canonical)
+{
+	out->is_page = true;
+	out->norders = (int) page->norders;
+	out->orders = palloc0(sizeof(NexusOrder) * Max(page->norders, 1));
+	for (size_t i = 0; i < page->norders; i++)
+		copy_order(&page->orders[i], &out->orders[i], with_canonical);
+	out->ndetail_ids = (int) page->ndetail_ids;
+	out->detail_ids = palloc0(sizeof(char *) * Max(page->ndetail_ids, 1));
+	for (size_t i = 0; i < page->ndetail_ids; i++)
+		out->detail_ids[i] = pstr(page->detail_ids[i]);
+	out->nfailed = (int) page->nfailed;
+	out->failed = palloc0(sizeof(NexusFailure) * Max(page->nfailed, 1));
+	for (size_t i = 0; i < page->nfailed; i++)
+	{
+		out->failed[i].external_order_id = pstr(page->failed[i].external_order_id);
+		out->failed[i].error = pstr(page->failed[i].error);
+	}
+	out->next_cursor = pstr(page->next_cursor);
 }
 
 static json_t *
@@ -182,23 +221,7 @@ nexus_adapt_payload(const char *marketplace, const char *json, size_t len,
 		nx_page_init(&page);
 		if (a->parse_page(doc, headers, &page, &page_err) == NX_OK)
 		{
-			out->is_page = true;
-			out->norders = (int) page.norders;
-			out->orders = palloc0(sizeof(NexusOrder) * Max(page.norders, 1));
-			for (size_t i = 0; i < page.norders; i++)
-				copy_order(&page.orders[i], &out->orders[i], (mode & NEXUS_PAYLOAD_CANONICAL) != 0);
-			out->ndetail_ids = (int) page.ndetail_ids;
-			out->detail_ids = palloc0(sizeof(char *) * Max(page.ndetail_ids, 1));
-			for (size_t i = 0; i < page.ndetail_ids; i++)
-				out->detail_ids[i] = pstr(page.detail_ids[i]);
-			out->nfailed = (int) page.nfailed;
-			out->failed = palloc0(sizeof(NexusFailure) * Max(page.nfailed, 1));
-			for (size_t i = 0; i < page.nfailed; i++)
-			{
-				out->failed[i].external_order_id = pstr(page.failed[i].external_order_id);
-				out->failed[i].error = pstr(page.failed[i].error);
-			}
-			out->next_cursor = pstr(page.next_cursor);
+			copy_page(&page, out, (mode & NEXUS_PAYLOAD_CANONICAL) != 0);
 			ok = true;
 		}
 		nx_page_free(&page);
@@ -312,4 +335,74 @@ nexus_adapt_parse_webhook(const char *marketplace, const char *body, size_t len,
 	json_decref(headers);
 	arena_reset();
 	return rc == NX_OK;
+}
+
+/*
+ * The sync worker keeps jansson values across calls (a page's orders wait
+ * for their details), so it cannot use the arena: jansson goes back to
+ * malloc for the rest of the process.  Call before any other use.
+ */
+void
+nexus_adapt_use_malloc(void)
+{
+	Assert(json_arena == NULL);
+	use_arena = false;
+}
+
+bool
+nexus_adapt_page_value(const char *marketplace, const void *page, const void *headers,
+					   NexusPayload *out, char **error)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+	NxPage		p;
+	NxError		err = {{0}};
+	bool		ok = false;
+
+	memset(out, 0, sizeof(*out));
+	if (a == NULL)
+	{
+		*error = psprintf("unknown marketplace \"%s\"", marketplace);
+		return false;
+	}
+	nx_page_init(&p);
+	if (a->parse_page((const json_t *) page, (const json_t *) headers, &p, &err) == NX_OK)
+	{
+		copy_page(&p, out, false);
+		ok = true;
+	}
+	else
+		*error = psprintf("not a valid %s list page: %s", marketplace, err.msg);
+	nx_page_free(&p);
+	return ok;
+}
+
+bool
+nexus_adapt_order_values(const char *marketplace, void *const *orders, const char *const *ids,
+						 int n, NexusPayload *out)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+
+	memset(out, 0, sizeof(*out));
+	if (a == NULL)
+		return false;
+	out->is_page = true;
+	out->orders = palloc0(sizeof(NexusOrder) * Max(n, 1));
+	out->failed = palloc0(sizeof(NexusFailure) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		NxOrder		o;
+		NxError		err = {{0}};
+
+		nx_order_init(&o, a->name);
+		if (a->normalize((const json_t *) orders[i], &o, &err) == NX_OK)
+			copy_order(&o, &out->orders[out->norders++], false);
+		else
+		{
+			out->failed[out->nfailed].external_order_id = pstr(ids ? ids[i] : NULL);
+			out->failed[out->nfailed].error = pstr(err.msg);
+			out->nfailed++;
+		}
+		nx_order_free(&o);
+	}
+	return true;
 }

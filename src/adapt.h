@@ -118,4 +118,16 @@ extern bool nexus_adapt_parse_webhook(const char *marketplace, const char *body,
 									  const char *headers_json, NexusWebhook *out,
 									  char **error);
 
+/*
+ * For the sync worker (bgworker/run.c), which holds jansson values (passed
+ * as void * to keep jansson out of this header).
+ */
+extern void nexus_adapt_use_malloc(void);
+/* A parsed list page with its response headers (object or NULL). */
+extern bool nexus_adapt_page_value(const char *marketplace, const void *page,
+								   const void *headers, NexusPayload *out, char **error);
+/* Whole orders (detail responses, Amazon orders with their items); ids name the failures. */
+extern bool nexus_adapt_order_values(const char *marketplace, void *const *orders,
+									 const char *const *ids, int n, NexusPayload *out);
+
 #endif							/* NEXUS_ADAPT_H */

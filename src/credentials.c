@@ -152,12 +152,21 @@ current_index(const KeyRing *ring)
 	return best;
 }
 
+/*
+ * Access tokens use the same keys under another label (of the same
+ * length), so that a stored token can never be passed off as credentials.
+ */
+#define TOKEN_AAD_LABEL "nexus-accesstoken:v1"
+StaticAssertDecl(sizeof(TOKEN_AAD_LABEL) == sizeof(AAD_LABEL), "AAD labels differ in length");
+
+static const char *aad_label = AAD_LABEL;
+
 static void
 make_aad(const pg_uuid_t *tenant, const pg_uuid_t *connection, unsigned char *aad)
 {
-	memcpy(aad, AAD_LABEL, strlen(AAD_LABEL));
-	memcpy(aad + strlen(AAD_LABEL), tenant->data, UUID_LEN);
-	memcpy(aad + strlen(AAD_LABEL) + UUID_LEN, connection->data, UUID_LEN);
+	memcpy(aad, aad_label, strlen(aad_label));
+	memcpy(aad + strlen(aad_label), tenant->data, UUID_LEN);
+	memcpy(aad + strlen(aad_label) + UUID_LEN, connection->data, UUID_LEN);
 }
 
 #define AAD_BYTES (sizeof(AAD_LABEL) - 1 + 2 * UUID_LEN)
@@ -454,4 +463,66 @@ nexus_rotate_credentials_key(PG_FUNCTION_ARGS)
 	SPI_finish();
 	explicit_bzero(&ring, sizeof(ring));
 	PG_RETURN_INT64(done);
+}
+
+/*
+ * Encrypt a marketplace access token of a connection for
+ * nexus_private.access_tokens (the sync workers).
+ */
+void
+nexus_encrypt_token(const pg_uuid_t *tenant, const pg_uuid_t *connection, const char *token,
+					int *version, bytea **nonce, bytea **cipher)
+{
+	KeyRing		ring;
+
+	load_keys(&ring);
+	aad_label = TOKEN_AAD_LABEL;
+	PG_TRY();
+	{
+		encrypt_with_ring(&ring, tenant, connection, token, version, nonce, cipher);
+	}
+	PG_FINALLY();
+	{
+		aad_label = AAD_LABEL;
+		explicit_bzero(&ring, sizeof(ring));
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The token stored by nexus_encrypt_token, or NULL when it cannot be read
+ * back (its key was rotated away): a token is only a cache, a new one is
+ * fetched instead.
+ */
+char *
+nexus_decrypt_token(const pg_uuid_t *tenant, const pg_uuid_t *connection, int version,
+					bytea *nonce, bytea *cipher)
+{
+	KeyRing		ring;
+	unsigned char aad[AAD_BYTES];
+	int			len = VARSIZE_ANY_EXHDR(cipher);
+	int			idx = -1;
+	char	   *out = NULL;
+
+	load_keys(&ring);
+	for (int i = 0; i < ring.n; i++)
+		if (ring.versions[i] == version)
+			idx = i;
+	if (idx >= 0 && VARSIZE_ANY_EXHDR(nonce) == NONCE_BYTES && len >= TAG_BYTES)
+	{
+		aad_label = TOKEN_AAD_LABEL;
+		make_aad(tenant, connection, aad);
+		aad_label = AAD_LABEL;
+		out = palloc(len - TAG_BYTES + 1);
+		if (gcm_decrypt(ring.keys[idx], (unsigned char *) VARDATA_ANY(nonce), aad,
+						(unsigned char *) VARDATA_ANY(cipher), len, out))
+			out[len - TAG_BYTES] = '\0';
+		else
+		{
+			pfree(out);
+			out = NULL;
+		}
+	}
+	explicit_bzero(&ring, sizeof(ring));
+	return out;
 }

@@ -21,6 +21,7 @@
 #include "utils/lsyscache.h"
 
 #include "nexus.h"
+#include "sync.h"
 
 PG_MODULE_MAGIC;
 
@@ -48,6 +49,7 @@ _PG_init(void)
 	shmem_request_hook = nexus_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = nexus_shmem_startup;
+	nexus_sync_register_launcher();
 }
 
 static void
@@ -56,6 +58,7 @@ nexus_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	nexus_ratelimit_shmem_request();
+	nexus_sync_shmem_request();
 }
 
 static void
@@ -64,6 +67,7 @@ nexus_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	nexus_ratelimit_shmem_startup();
+	nexus_sync_shmem_startup();
 }
 
 void

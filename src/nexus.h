@@ -51,6 +51,24 @@ extern char *nexus_request_key;
 extern char *nexus_request_claims;
 extern char *nexus_request_legacy_sub;
 extern char *nexus_request_headers;
+extern char *nexus_sync_database;
+extern int	nexus_sync_workers;
+extern int	nexus_sync_max_in_flight;
+extern int	nexus_sync_max_per_host;
+extern int	nexus_sync_per_run;
+extern int	nexus_sync_connect_timeout_ms;
+extern int	nexus_sync_timeout_ms;
+extern int	nexus_sync_max_response_kb;
+extern int	nexus_sync_lease_s;
+extern int	nexus_sync_retries;
+extern int	nexus_sync_backoff_ms;
+extern int	nexus_sync_backoff_max_ms;
+extern int	nexus_sync_max_failures;
+extern int	nexus_sync_overlap_s;
+extern int	nexus_sync_initial_days;
+extern int	nexus_sync_run_retention_days;
+extern int	nexus_sync_poll_ms;
+extern int	nexus_health_window;
 extern void nexus_define_gucs(void);
 
 /* nexus.c */
@@ -105,5 +123,9 @@ extern void nexus_ratelimit_check(const pg_uuid_t *key_id, NexusPlan plan,
 /* credentials.c */
 extern char *nexus_decrypt_credentials(const pg_uuid_t *tenant,
 									   const pg_uuid_t *connection);
+extern void nexus_encrypt_token(const pg_uuid_t *tenant, const pg_uuid_t *connection,
+								const char *token, int *version, bytea **nonce, bytea **cipher);
+extern char *nexus_decrypt_token(const pg_uuid_t *tenant, const pg_uuid_t *connection,
+								 int version, bytea *nonce, bytea *cipher);
 
 #endif							/* NEXUS_H */

@@ -158,6 +158,9 @@ CREATE TABLE nexus.marketplace_connections (
   sync_interval        interval NOT NULL DEFAULT '15 minutes',
   last_synced_at       timestamptz,
   next_sync_at         timestamptz DEFAULT now(),
+  -- Orders changed before this are in: the next sync lists from here minus
+  -- nexus.sync_overlap.  Advanced only by a run that read every page.
+  sync_watermark       timestamptz,
   error_message        text,
   consecutive_failures integer NOT NULL DEFAULT 0,
   created_by           uuid,

@@ -8,7 +8,7 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA nexus, nexus_private FROM PUBLIC, anon
 -- Tables: reads through RLS; writes only where a column may change by hand,
 -- everything else through the functions below.
 GRANT SELECT ON nexus.tenants, nexus.memberships, nexus.api_keys, nexus.marketplace_connections,
-  nexus.orders, nexus.order_items, nexus.webhook_events
+  nexus.orders, nexus.order_items, nexus.webhook_events, nexus.sync_runs, nexus.connection_health
   TO anon, authenticated;
 GRANT UPDATE (name, primary_currency, timezone) ON nexus.tenants TO anon, authenticated;
 GRANT UPDATE (account_name, config, sync_interval) ON nexus.marketplace_connections TO anon, authenticated;
@@ -52,4 +52,11 @@ GRANT EXECUTE ON FUNCTION
   TO anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION nexus.store_webhook_key(text, text, text, timestamptz) TO service_role;
 
--- nexus.rotate_credentials_key() and nexus_private.* stay superuser-only.
+-- Syncs: requests only (the workers do the rest); sync_now and cancel_sync
+-- check sync:write themselves.
+GRANT EXECUTE ON FUNCTION nexus.sync_now(uuid), nexus.cancel_sync(uuid)
+  TO anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION nexus.enqueue_due_syncs() TO service_role;
+
+-- nexus.rotate_credentials_key(), nexus.schedule_syncs(), nexus.unschedule_syncs()
+-- and the rest of nexus_private.* stay superuser-only.

@@ -482,3 +482,551 @@ NX_TEST(amazon_order_change_notification)
 	json_decref(want);
 	json_decref(body);
 }
+
+/* ---------- sync requests (doc/sync_protocol.md) ---------- */
+
+#define AMAZON_NA "https://sellingpartnerapi-na.amazon.com"
+#define AMAZON_UA "nexus/0.2.0"
+/* 2025-03-09T00:00:00Z, the LastUpdatedAfter of the fixture pages */
+#define AMAZON_SINCE INT64_C(1741478400)
+
+/* What a cursor output holds before the call: the call must overwrite it. */
+static char amazon_unset[] = "unset";
+
+/* The request must carry exactly these header lines, in any order. */
+static void
+amazon_check_headers(const char *file, int line, const NxRequest *r, const char *const *want)
+{
+	size_t		n;
+
+	for (n = 0; want[n]; n++)
+	{
+		bool		found = false;
+
+		for (size_t i = 0; i < r->nheaders; i++)
+			found = found || strcmp(r->headers[i], want[n]) == 0;
+		if (!found)
+			nx_test_fail(file, line, "header \"%s\" missing", want[n]);
+	}
+	if (r->nheaders != n)
+		nx_test_fail(file, line, "%zu headers, want %zu", r->nheaders, n);
+}
+#define AMAZON_HEADERS(r, ...) \
+	amazon_check_headers(__FILE__, __LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
+
+/* A failed build names the problem and leaves nothing to free. */
+static void
+amazon_check_refused(const char *file, int line, int rc, NxRequest *r, const NxError *err,
+					 const char *want)
+{
+	if (rc != NX_FAIL)
+	{
+		nx_test_fail(file, line, "request built, want an error saying \"%s\"", want);
+		nx_request_free(r);
+	}
+	else if (strstr(err->msg, want) == NULL)
+		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err->msg, want);
+	if (r->url != NULL || r->nheaders != 0 || r->body != NULL)
+		nx_test_fail(file, line, "a refused request was left half built");
+}
+#define AMAZON_REFUSED(rc, r, err, want) \
+	amazon_check_refused(__FILE__, __LINE__, (rc), &(r), &(err), (want))
+
+static json_t *
+amazon_credentials(void)
+{
+	return json_pack("{s:s,s:s,s:s}", "lwa_client_id", "amzn1.application-oa2-client.x",
+					 "lwa_client_secret", "S&=+ /", "refresh_token", "Atzr|refresh");
+}
+
+static NxSyncContext
+amazon_ctx(const json_t *credentials)
+{
+	NxSyncContext ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.credentials = credentials;
+	ctx.region = "ATVPDKIKX0DER";
+	ctx.api_base = AMAZON_NA;
+	ctx.auth_base = "https://api.amazon.com";
+	ctx.access_token = "Atza|token";
+	ctx.user_agent = AMAZON_UA;
+	ctx.now = 1741768800;
+	return ctx;
+}
+
+NX_TEST(amazon_sync_settings)
+{
+	CHECK_INT(nx_amazon_adapter.max_page_size, 100);
+	CHECK_INT(nx_amazon_adapter.lag_seconds, 120);
+	CHECK_INT(nx_amazon_adapter.max_days_back, 0);
+	CHECK(nx_amazon_adapter.base_urls != NULL);
+	CHECK(nx_amazon_adapter.token_request != NULL);
+	CHECK(nx_amazon_adapter.list_request != NULL);
+	CHECK(nx_amazon_adapter.detail_request != NULL);
+	CHECK(nx_amazon_adapter.page_orders != NULL);
+	CHECK(nx_amazon_adapter.detail_merge != NULL);
+	CHECK(nx_amazon_adapter.throttle != NULL);
+}
+
+NX_TEST(amazon_base_urls_follow_the_marketplace)
+{
+	const char *const cases[][2] = {
+		{"ATVPDKIKX0DER", AMAZON_NA},
+		{"A2Q3Y263D00KWC", AMAZON_NA},
+		{"A1VC38T7YXB528", "https://sellingpartnerapi-fe.amazon.com"},
+		{"A19VAU5U5O7RUS", "https://sellingpartnerapi-fe.amazon.com"},
+		{"A1PA6795UKMFR9", "https://sellingpartnerapi-eu.amazon.com"},
+		{"A21TJRUUN4KGV", "https://sellingpartnerapi-eu.amazon.com"},
+		{NULL, "https://sellingpartnerapi-eu.amazon.com"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *api = NULL;
+		char	   *auth = NULL;
+		NxError		err = {{0}};
+
+		CHECK(nx_amazon_adapter.base_urls(NULL, cases[i][0], &api, &auth, &err) == NX_OK);
+		CHECK_STR(api, cases[i][1]);
+		CHECK_STR(auth, "https://api.amazon.com");
+		free(api);
+		free(auth);
+	}
+}
+
+NX_TEST(amazon_token_request_is_the_lwa_refresh_grant)
+{
+	json_t	   *cred = amazon_credentials();
+	NxSyncContext ctx = amazon_ctx(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	ctx.access_token = NULL;	/* none yet: that is why a token is requested */
+	CHECK(nx_amazon_adapter.token_request(&ctx, &r, &err) == NX_OK);
+	CHECK_STR(r.method, "POST");
+	CHECK_STR(r.url, "https://api.amazon.com/auth/o2/token");
+	AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
+				   "Content-Type: application/x-www-form-urlencoded");
+	CHECK_STR(r.body, "grant_type=refresh_token&refresh_token=Atzr%7Crefresh"
+			  "&client_id=amzn1.application-oa2-client.x&client_secret=S%26%3D%2B%20%2F");
+	CHECK_INT(r.body_len, r.body ? strlen(r.body) : 0);
+	nx_request_free(&r);
+	json_decref(cred);
+}
+
+NX_TEST(amazon_token_request_needs_every_credential)
+{
+	const char *keys[] = {"lwa_client_id", "lwa_client_secret", "refresh_token"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		json_t	   *cred = amazon_credentials();
+		NxSyncContext ctx = amazon_ctx(cred);
+		NxRequest	r;
+		NxError		err = {{0}};
+
+		json_object_set_new(cred, keys[i], json_string(""));
+		AMAZON_REFUSED(nx_amazon_adapter.token_request(&ctx, &r, &err), r, err, keys[i]);
+		json_object_del(cred, keys[i]);
+		AMAZON_REFUSED(nx_amazon_adapter.token_request(&ctx, &r, &err), r, err, keys[i]);
+		json_decref(cred);
+	}
+}
+
+NX_TEST(amazon_list_first_page)
+{
+	NxSyncContext ctx = amazon_ctx(NULL);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.method, "GET");
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
+			  "&LastUpdatedAfter=2025-03-09T00:00:00Z&MaxResultsPerPage=100");
+	AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
+				   "x-amz-access-token: Atza|token");
+	CHECK(r.body == NULL);
+	CHECK_INT(r.body_len, 0);
+	nx_request_free(&r);
+}
+
+NX_TEST(amazon_list_page_size_is_clamped)
+{
+	const int	asked[] = {3, 100, 101, 500, -1, 0};
+	const char *want[] = {"3", "100", "100", "100", "100", "100"};
+
+	for (int i = 0; i < 6; i++)
+	{
+		NxSyncContext ctx = amazon_ctx(NULL);
+		NxRequest	r;
+		NxError		err = {{0}};
+		char		url[256];
+
+		ctx.page_size = asked[i];
+		snprintf(url, sizeof(url), AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
+				 "&LastUpdatedAfter=2025-03-10T08:12:45Z&MaxResultsPerPage=%s", want[i]);
+		CHECK(nx_amazon_adapter.list_request(&ctx, INT64_C(1741594365), NULL, &r, &err) == NX_OK);
+		CHECK_STR(r.url, url);
+		nx_request_free(&r);
+	}
+}
+
+NX_TEST(amazon_list_next_page_from_the_fixture_token)
+{
+	json_t	   *p1 = nx_fixture_json("amazon/orders_page1.json");
+	NxSyncContext ctx = amazon_ctx(NULL);
+	NxPage		page;
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	nx_page_init(&page);
+	CHECK(nx_amazon_adapter.parse_page(p1, NULL, &page, &err) == NX_OK);
+	CHECK(page.next_cursor != NULL);
+	if (page.next_cursor)
+	{
+		/* the token overrides the other filters: only MarketplaceIds goes along */
+		CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, page.next_cursor, &r,
+											 &err) == NX_OK);
+		CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&NextToken="
+				  "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4gTmV4dFRva2VuIGV4YW1wbGUgZm9yIGZpeHR1cmVzIG9ubHk%3D");
+		AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
+					   "x-amz-access-token: Atza|token");
+		nx_request_free(&r);
+	}
+	nx_page_free(&page);
+
+	/* a token is opaque: whatever it holds is percent-encoded */
+	CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, "a+b/c=&d e", &r, &err) == NX_OK);
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
+			  "&NextToken=a%2Bb%2Fc%3D%26d%20e");
+	nx_request_free(&r);
+	json_decref(p1);
+}
+
+NX_TEST(amazon_list_refuses_what_it_cannot_send)
+{
+	NxSyncContext ctx = amazon_ctx(NULL);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	ctx.region = NULL;
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
+				   "region: missing");
+	ctx = amazon_ctx(NULL);
+	ctx.access_token = NULL;
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
+				   "access token: missing");
+	ctx = amazon_ctx(NULL);
+	ctx.access_token = "Atza|x\r\nX-Evil: 1";
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
+				   "access token");
+	ctx = amazon_ctx(NULL);
+	ctx.user_agent = NULL;
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
+				   "user_agent: missing");
+	ctx = amazon_ctx(NULL);
+	ctx.api_base = NULL;
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
+				   "api_base: missing");
+	ctx = amazon_ctx(NULL);
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, -1, NULL, &r, &err), r, err,
+				   "since");
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, INT64_C(253402300800), NULL, &r, &err),
+				   r, err, "since");
+	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, "", &r, &err), r, err,
+				   "cursor");
+}
+
+NX_TEST(amazon_detail_request_fetches_order_items)
+{
+	NxSyncContext ctx = amazon_ctx(NULL);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	CHECK(nx_amazon_adapter.detail_request(&ctx, "113-4829175-6638204", NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.method, "GET");
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/113-4829175-6638204/orderItems");
+	AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
+				   "x-amz-access-token: Atza|token");
+	nx_request_free(&r);
+
+	CHECK(nx_amazon_adapter.detail_request(&ctx, "113-4829175-6638204", "tok+2/=", &r,
+										   &err) == NX_OK);
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/113-4829175-6638204/orderItems"
+			  "?NextToken=tok%2B2%2F%3D");
+	nx_request_free(&r);
+}
+
+NX_TEST(amazon_detail_request_keeps_the_id_in_its_segment)
+{
+	NxSyncContext ctx = amazon_ctx(NULL);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	CHECK(nx_amazon_adapter.detail_request(&ctx, "../x", NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/..%2Fx/orderItems");
+	nx_request_free(&r);
+	CHECK(nx_amazon_adapter.detail_request(&ctx, "a?b#c d", NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/a%3Fb%23c%20d/orderItems");
+	nx_request_free(&r);
+	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, "..", NULL, &r, &err), r, err,
+				   "order id");
+	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, ".", NULL, &r, &err), r, err,
+				   "order id");
+	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, "", NULL, &r, &err), r, err,
+				   "order id: missing");
+	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, NULL, NULL, &r, &err), r, err,
+				   "order id: missing");
+}
+
+NX_TEST(amazon_page_orders_maps_ids_in_page_order)
+{
+	json_t	   *p1 = nx_fixture_json("amazon/orders_page1.json");
+	json_t	   *orders = NULL;
+	NxError		err = {{0}};
+	const char *want[] = {"113-4829175-6638204", "114-7730152-0019457", "112-9906123-5550871"};
+	const char *key;
+	json_t	   *value;
+	size_t		n = 0;
+
+	CHECK(nx_amazon_adapter.page_orders(p1, &orders, &err) == NX_OK);
+	CHECK(json_is_object(orders));
+	CHECK_INT(json_object_size(orders), 3);
+	json_object_foreach(orders, key, value)
+	{
+		const json_t *original = json_array_get(nx_json_path(p1, "payload.Orders"), n);
+
+		if (n < 3)
+			CHECK_STR(key, want[n]);
+		CHECK(json_equal(value, original));
+		/* a copy: merging items must leave the caller's page alone */
+		CHECK(value != original);
+		n++;
+	}
+	CHECK_INT(n, 3);
+	json_decref(orders);
+	json_decref(p1);
+}
+
+NX_TEST(amazon_page_orders_skips_orders_without_id)
+{
+	json_t	   *page = nx_parse_json("{\"payload\": {\"Orders\": ["
+									 "{\"AmazonOrderId\": \"A\"}, {\"OrderStatus\": \"Shipped\"},"
+									 "{\"AmazonOrderId\": \"\"}, 7, {\"AmazonOrderId\": \"B\"},"
+									 "{\"AmazonOrderId\": \"A\", \"again\": true}]}}");
+	json_t	   *orders = NULL;
+	NxError		err = {{0}};
+
+	CHECK(nx_amazon_adapter.page_orders(page, &orders, &err) == NX_OK);
+	CHECK_INT(json_object_size(orders), 2);
+	CHECK(json_object_get(orders, "B") != NULL);
+	/* a repeated id keeps its first order */
+	CHECK(json_object_get(json_object_get(orders, "A"), "again") == NULL);
+	json_decref(orders);
+	json_decref(page);
+
+	page = nx_parse_json("{\"errors\": [{\"code\": \"Unauthorized\", \"message\": \"no\"}]}");
+	orders = (json_t *) page;	/* must be reset on failure */
+	CHECK(nx_amazon_adapter.page_orders(page, &orders, &err) == NX_FAIL);
+	CHECK(orders == NULL);
+	CHECK(strstr(err.msg, "payload.Orders") != NULL);
+	json_decref(page);
+}
+
+/* Merge the fixture's getOrderItems response of every order in orders. */
+static void
+amazon_merge_fixture_items(json_t *orders)
+{
+	const char *id;
+	json_t	   *order;
+
+	json_object_foreach(orders, id, order)
+	{
+		char		path[128];
+		json_t	   *items;
+		char	   *next = amazon_unset;
+		NxError		err = {{0}};
+
+		snprintf(path, sizeof(path), "amazon/order_items/%s.json", id);
+		items = nx_fixture_json(path);
+		CHECK(nx_amazon_adapter.detail_merge(&order, items, &next, &err) == NX_OK);
+		CHECK(next == NULL);
+		CHECK(order == json_object_get(orders, id));
+		if (next != amazon_unset)
+			free(next);
+		json_decref(items);
+	}
+}
+
+NX_TEST(amazon_page_orders_and_items_merge_to_canonical)
+{
+	const char *pages[] = {"amazon/orders_page1.json", "amazon/orders_page2.json"};
+	json_t	   *want = nx_fixture_json("amazon/expected_canonical.json");
+	json_t	   *got = json_array();
+
+	for (int p = 0; p < 2; p++)
+	{
+		json_t	   *page = nx_fixture_json(pages[p]);
+		json_t	   *orders = NULL;
+		NxError		err = {{0}};
+		const char *id;
+		json_t	   *order;
+
+		CHECK(nx_amazon_adapter.page_orders(page, &orders, &err) == NX_OK);
+		amazon_merge_fixture_items(orders);
+		json_object_foreach(orders, id, order)
+		{
+			json_t	   *c = nx_normalize_json(&nx_amazon_adapter, order);
+
+			CHECK(json_is_array(json_object_get(order, "OrderItems")));
+			if (c)
+				json_array_append_new(got, c);
+		}
+		/* the page itself did not get the items */
+		CHECK(json_object_get(json_array_get(nx_json_path(page, "payload.Orders"), 0),
+							  "OrderItems") == NULL);
+		json_decref(orders);
+		json_decref(page);
+	}
+	CHECK_INT(json_array_size(got), 6);
+	CHECK_CANONICAL(got, want);
+	json_decref(got);
+	json_decref(want);
+}
+
+NX_TEST(amazon_detail_merge_follows_item_pages)
+{
+	json_t	   *page = nx_fixture_json("amazon/orders_page1.json");
+	json_t	   *items = nx_fixture_json("amazon/order_items/113-4829175-6638204.json");
+	json_t	   *want = nx_fixture_json("amazon/expected_canonical.json");
+	json_t	   *orders = NULL;
+	json_t	   *first = json_deep_copy(items);
+	json_t	   *second = json_deep_copy(items);
+	json_t	   *order;
+	json_t	   *got = json_array();
+	char	   *next = NULL;
+	NxError		err = {{0}};
+	NxSyncContext ctx = amazon_ctx(NULL);
+	NxRequest	r;
+
+	/* the two lines of the fixture, one per getOrderItems page */
+	json_array_remove(json_object_get(json_object_get(first, "payload"), "OrderItems"), 1);
+	json_object_set_new(json_object_get(first, "payload"), "NextToken", json_string("page 2/="));
+	json_array_remove(json_object_get(json_object_get(second, "payload"), "OrderItems"), 0);
+
+	CHECK(nx_amazon_adapter.page_orders(page, &orders, &err) == NX_OK);
+	order = json_object_get(orders, "113-4829175-6638204");
+	CHECK(nx_amazon_adapter.detail_merge(&order, first, &next, &err) == NX_OK);
+	CHECK_STR(next, "page 2/=");
+	CHECK_INT(json_array_size(json_object_get(order, "OrderItems")), 1);
+	CHECK(nx_amazon_adapter.detail_request(&ctx, "113-4829175-6638204", next, &r, &err) == NX_OK);
+	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/113-4829175-6638204/orderItems"
+			  "?NextToken=page%202%2F%3D");
+	nx_request_free(&r);
+	free(next);
+	next = NULL;
+
+	CHECK(nx_amazon_adapter.detail_merge(&order, second, &next, &err) == NX_OK);
+	CHECK(next == NULL);
+	CHECK_INT(json_array_size(json_object_get(order, "OrderItems")), 2);
+	json_array_append_new(got, nx_normalize_json(&nx_amazon_adapter, order));
+	/* only that order: the comparison looks up each order of got in want */
+	CHECK_INT(json_array_size(got), 1);
+	for (size_t i = json_array_size(want); i-- > 0;)
+		if (strcmp(nx_json_str(json_array_get(want, i), "external_order_id"),
+				   "113-4829175-6638204") != 0)
+			json_array_remove(want, i);
+	CHECK_CANONICAL(got, want);
+
+	json_decref(got);
+	json_decref(want);
+	json_decref(first);
+	json_decref(second);
+	json_decref(orders);
+	json_decref(items);
+	json_decref(page);
+}
+
+/* detail_merge must fail naming want, and leave the order's items as they were. */
+static void
+amazon_check_merge_fails(const char *file, int line, json_t *order, const char *response,
+						 const char *want)
+{
+	json_t	   *doc = nx_parse_json(response);
+	json_t	   *before = order ? json_deep_copy(order) : NULL;
+	json_t	   *acc = order;
+	char	   *next = NULL;
+	NxError		err = {{0}};
+
+	if (nx_amazon_adapter.detail_merge(&acc, doc, &next, &err) != NX_FAIL)
+		nx_test_fail(file, line, "detail_merge succeeded, want an error saying \"%s\"", want);
+	else if (strstr(err.msg, want) == NULL)
+		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err.msg, want);
+	if (next != NULL)
+		nx_test_fail(file, line, "a failed merge gave a next cursor");
+	if (acc != order || (order && !json_equal(order, before)))
+		nx_test_fail(file, line, "a failed merge changed the order");
+	free(next);
+	json_decref(before);
+	json_decref(doc);
+}
+#define AMAZON_MERGE_FAILS(order, response, want) \
+	amazon_check_merge_fails(__FILE__, __LINE__, (order), (response), (want))
+
+NX_TEST(amazon_detail_merge_refuses_what_does_not_fit)
+{
+	json_t	   *order = nx_parse_json("{\"AmazonOrderId\": \"A-1\", \"OrderStatus\": \"Shipped\"}");
+	json_t	   *broken = nx_parse_json("{\"AmazonOrderId\": \"A-1\", \"OrderItems\": 5}");
+
+	AMAZON_MERGE_FAILS(NULL, "{\"payload\": {\"OrderItems\": []}}", "page_orders");
+	AMAZON_MERGE_FAILS(order, "{\"errors\": [{\"code\": \"InvalidInput\", \"message\": \"bad id\"}]}",
+					   "InvalidInput");
+	AMAZON_MERGE_FAILS(order, "{\"payload\": {\"OrderItems\": {}}}", "payload.OrderItems");
+	AMAZON_MERGE_FAILS(order, "[]", "payload.OrderItems");
+	AMAZON_MERGE_FAILS(order, "{\"payload\": {\"AmazonOrderId\": \"B-2\", \"OrderItems\": [{}]}}",
+					   "payload.AmazonOrderId");
+	AMAZON_MERGE_FAILS(order, "{\"payload\": {\"OrderItems\": [{}], \"NextToken\": 5}}",
+					   "payload.NextToken");
+	AMAZON_MERGE_FAILS(broken, "{\"payload\": {\"OrderItems\": [{}]}}", "OrderItems: expected");
+	json_decref(broken);
+	json_decref(order);
+}
+
+NX_TEST(amazon_detail_merge_ends_on_an_empty_token)
+{
+	json_t	   *order = nx_parse_json("{\"AmazonOrderId\": \"A-1\", \"OrderItems\": null}");
+	json_t	   *doc = nx_parse_json("{\"payload\": {\"AmazonOrderId\": \"A-1\", "
+									"\"OrderItems\": [{\"OrderItemId\": \"1\"}], \"NextToken\": \"\"}}");
+	json_t	   *acc = order;
+	char	   *next = amazon_unset;
+	NxError		err = {{0}};
+
+	CHECK(nx_amazon_adapter.detail_merge(&acc, doc, &next, &err) == NX_OK);
+	CHECK(next == NULL);
+	if (next != amazon_unset)
+		free(next);
+	CHECK_INT(json_array_size(json_object_get(order, "OrderItems")), 1);
+	/* the response is the caller's: changing the merged order leaves it alone */
+	json_object_set_new(json_array_get(json_object_get(order, "OrderItems"), 0), "Mark",
+						json_true());
+	CHECK(json_object_get(json_array_get(nx_json_path(doc, "payload.OrderItems"), 0),
+						  "Mark") == NULL);
+	json_decref(doc);
+	json_decref(order);
+}
+
+NX_TEST(amazon_throttle_says_nothing)
+{
+	json_t	   *headers = json_pack("{s:s,s:s}", "x-amzn-ratelimit-limit", "0.0167",
+									"content-type", "application/json");
+	NxThrottle	t = {12345};
+
+	/* no Retry-After on a 429, and a rate is not a wait: the engine backs off */
+	nx_amazon_adapter.throttle(429, headers, INT64_C(1741768800000), &t);
+	CHECK_INT(t.wait_ms, -1);
+	t.wait_ms = 12345;
+	nx_amazon_adapter.throttle(200, NULL, 0, &t);
+	CHECK_INT(t.wait_ms, -1);
+	json_decref(headers);
+}

@@ -801,3 +801,362 @@ NX_TEST(shopify_nul_id_is_empty)
 	CHECK_NORMALIZE_FAILS(shopify, j, "id: empty");
 	json_decref(j);
 }
+
+/* ---------- sync requests ---------- */
+
+#define SHOP_BASE "https://nexus-demo-de.myshopify.com"
+#define SHOP_ORDERS SHOP_BASE "/admin/api/2024-10/orders.json"
+/* 2025-03-09T00:00:00+01:00, the fixture's updated_at_min, in UTC */
+#define SHOP_SINCE INT64_C(1741474800)
+
+/*
+ * r must be method url, with exactly the header lines given (in order)
+ * and body (NULL: none).
+ */
+static void
+check_request(int line, const NxRequest *r, const char *method, const char *url,
+			  const char *body, const char *const *headers)
+{
+	size_t		n = 0;
+
+	if (r->method == NULL || strcmp(r->method, method) != 0)
+		nx_test_fail(__FILE__, line, "method: got %s, want %s", r->method ? r->method : "(null)",
+					 method);
+	if (r->url == NULL || strcmp(r->url, url) != 0)
+		nx_test_fail(__FILE__, line, "url: got %s, want %s", r->url ? r->url : "(null)", url);
+	for (; headers[n]; n++)
+	{
+		if (n >= r->nheaders)
+			nx_test_fail(__FILE__, line, "header %zu: missing, want \"%s\"", n, headers[n]);
+		else if (strcmp(r->headers[n], headers[n]) != 0)
+			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n, r->headers[n],
+						 headers[n]);
+	}
+	if (r->nheaders != n)
+		nx_test_fail(__FILE__, line, "got %zu headers, want %zu", r->nheaders, n);
+	if ((r->body == NULL) != (body == NULL) ||
+		(body && (r->body_len != strlen(body) || memcmp(r->body, body, r->body_len) != 0)))
+		nx_test_fail(__FILE__, line, "body: got \"%s\", want \"%s\"",
+					 r->body ? r->body : "(null)", body ? body : "(null)");
+}
+#define CHECK_REQUEST(r, method, url, body, ...) \
+	check_request(__LINE__, (r), (method), (url), (body), (const char *const[]) {__VA_ARGS__, NULL})
+
+/* A failed request builder must leave nothing behind and say why. */
+#define CHECK_REQUEST_FAILS(call, r, err, want) \
+	do { \
+		CHECK((call) == NX_FAIL); \
+		CHECK((r)->url == NULL && (r)->nheaders == 0 && (r)->body == NULL); \
+		if (strstr((err)->msg, (want)) == NULL) \
+			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not contain \"%s\"", \
+						 (err)->msg, (want)); \
+		nx_request_free(r); \
+	} while (0)
+
+static json_t *
+shop_credentials(void)
+{
+	return json_pack("{s:s,s:s,s:s}", "shop_domain", "nexus-demo-de.myshopify.com",
+					 "access_token", "shpat_fixture", "webhook_secret", SHOPIFY_SECRET);
+}
+
+static NxSyncContext
+shop_context(const json_t *credentials)
+{
+	NxSyncContext ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.credentials = credentials;
+	ctx.api_base = SHOP_BASE;
+	ctx.user_agent = "nexus/0.2.0";
+	ctx.now = SHOP_SINCE + 86400;
+	return ctx;
+}
+
+NX_TEST(shopify_sync_vtable)
+{
+	CHECK_INT(shopify->max_page_size, 250);
+	CHECK_INT(shopify->lag_seconds, 0);
+	CHECK_INT(shopify->max_days_back, 60);
+	CHECK(shopify->base_urls != NULL);
+	CHECK(shopify->token_request == NULL);	/* the access token is static */
+	CHECK(shopify->list_request != NULL);
+	CHECK(shopify->detail_request == NULL);
+	CHECK(shopify->page_orders == NULL);
+	CHECK(shopify->detail_merge == NULL);
+	CHECK(shopify->throttle != NULL);
+}
+
+NX_TEST(shopify_base_urls_from_shop_domain)
+{
+	json_t	   *cred = shop_credentials();
+	char	   *api = (char *) "x";
+	char	   *auth = (char *) "x";
+	NxError		err = {{0}};
+	const char *bad[] = {
+		"", "evil.example/x", "user@evil.example", "shop.myshopify.com:8443",
+		"https://shop.myshopify.com", "shop.myshopify.com/", "shop..myshopify.com",
+		".shop.myshopify.com", "shop.myshopify.com.", "-shop.myshopify.com",
+		"shop-.myshopify.com", "shop myshopify.com", "shop.myshopify.com\r\nX: y",
+		"sh\xc3\xb6p.myshopify.com", "shop.myshopify.com?x", "shop.myshopify.com#x",
+	};
+
+	CHECK(shopify->base_urls(cred, NULL, &api, &auth, &err) == NX_OK);
+	CHECK_STR(api, SHOP_BASE);
+	CHECK(auth == NULL);
+	free(api);
+
+	json_object_set_new(cred, "shop_domain", json_string("Acme-Store-2.myshopify.com"));
+	CHECK(shopify->base_urls(cred, NULL, &api, &auth, &err) == NX_OK);
+	CHECK_STR(api, "https://Acme-Store-2.myshopify.com");
+	free(api);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		json_object_set_new(cred, "shop_domain", json_string(bad[i]));
+		api = (char *) "x";
+		if (shopify->base_urls(cred, NULL, &api, &auth, &err) != NX_FAIL)
+			nx_test_fail(__FILE__, __LINE__, "shop_domain \"%s\" accepted", bad[i]);
+		CHECK(api == NULL && auth == NULL);
+		CHECK(strstr(err.msg, "credentials.shop_domain") != NULL);
+	}
+
+	json_object_del(cred, "shop_domain");
+	CHECK(shopify->base_urls(cred, NULL, &api, &auth, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.shop_domain: missing");
+	CHECK(shopify->base_urls(NULL, NULL, &api, &auth, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.shop_domain: missing");
+	json_decref(cred);
+}
+
+NX_TEST(shopify_list_request_first_page)
+{
+	json_t	   *cred = shop_credentials();
+	NxSyncContext ctx = shop_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	CHECK(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  SHOP_ORDERS "?status=any&updated_at_min=2025-03-08T23:00:00Z&limit=250", NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "X-Shopify-Access-Token: shpat_fixture");
+	nx_request_free(&r);
+
+	/* page size: the context's when it fits, else the largest */
+	ctx.page_size = 3;
+	CHECK(shopify->list_request(&ctx, 0, NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.url, SHOP_ORDERS "?status=any&updated_at_min=1970-01-01T00:00:00Z&limit=3");
+	nx_request_free(&r);
+	ctx.page_size = 250;
+	CHECK(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&limit=250") != NULL);
+	nx_request_free(&r);
+	ctx.page_size = 251;
+	CHECK(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&limit=250") != NULL);
+	nx_request_free(&r);
+	ctx.page_size = -1;
+	CHECK(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&limit=250") != NULL);
+	nx_request_free(&r);
+
+	/* a test or proxy api_base is used as given */
+	ctx.page_size = 0;
+	ctx.api_base = "http://127.0.0.1:8081/shopify";
+	CHECK(shopify->list_request(&ctx, INT64_C(253402300799), NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.url, "http://127.0.0.1:8081/shopify/admin/api/2024-10/orders.json"
+			  "?status=any&updated_at_min=9999-12-31T23:59:59Z&limit=250");
+	nx_request_free(&r);
+	json_decref(cred);
+}
+
+/* The Link of page 1 gives the cursor; its request is the one that fetched page 2. */
+NX_TEST(shopify_list_request_next_page_from_fixture)
+{
+	json_t	   *cred = shop_credentials();
+	NxSyncContext ctx = shop_context(cred);
+	json_t	   *got = json_array();
+	json_t	   *h2 = nx_fixture_headers("shopify/orders_page2.headers");
+	NxPage		p1;
+	NxRequest	r;
+	NxError		err = {{0}};
+	char	   *want;
+
+	parse_fixture_page("orders_page1", &p1, got);
+	CHECK(p1.next_cursor != NULL);
+	ctx.page_size = 3;			/* the fixture walk's */
+	CHECK(shopify->list_request(&ctx, SHOP_SINCE, p1.next_cursor, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET", SHOP_ORDERS "?limit=3&page_info=" PAGE1_CURSOR, NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "X-Shopify-Access-Token: shpat_fixture");
+	/* exactly the request recorded with page 2 */
+	want = nx_sprintf("GET %s", r.url);
+	CHECK_STR(nx_header(h2, "# request"), want);
+	free(want);
+	nx_request_free(&r);
+
+	nx_page_free(&p1);
+	json_decref(h2);
+	json_decref(got);
+	json_decref(cred);
+}
+
+NX_TEST(shopify_list_request_cursor_is_encoded)
+{
+	json_t	   *cred = shop_credentials();
+	NxSyncContext ctx = shop_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+	const struct
+	{
+		const char *cursor;
+		const char *page_info;
+	}			cases[] = {
+		{"eyJh-_~.9", "eyJh-_~.9"},
+		/* what could end the value or the URL is encoded */
+		{"a&status=open", "a%26status%3Dopen"},
+		{"a b#c\r\n", "a%20b%23c%0D%0A"},
+		{"x/y+z=", "x%2Fy%2Bz%3D"},
+		{"\xc3\xbc", "%C3%BC"},
+		/* an escape already in the Link URL is sent back as it was */
+		{"abc%3D%3d", "abc%3D%3d"},
+		{"100%", "100%25"},
+		{"%zz%4", "%25zz%254"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *want = nx_sprintf(SHOP_ORDERS "?limit=250&page_info=%s", cases[i].page_info);
+
+		CHECK(shopify->list_request(&ctx, SHOP_SINCE, cases[i].cursor, &r, &err) == NX_OK);
+		CHECK_STR(r.url, want);
+		CHECK_INT(r.nheaders, 3);
+		free(want);
+		nx_request_free(&r);
+	}
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, "", &r, &err), &r, &err,
+						"cursor: empty page_info");
+	json_decref(cred);
+}
+
+NX_TEST(shopify_list_request_failures)
+{
+	json_t	   *cred = shop_credentials();
+	NxSyncContext ctx = shop_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	json_object_set_new(cred, "access_token", json_string("shpat_x\r\nX-Evil: 1"));
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
+						"credentials.access_token: contains a line break");
+	json_object_set_new(cred, "access_token", json_string(""));
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
+						"credentials.access_token: missing");
+	json_object_set_new(cred, "access_token", json_integer(42));
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, "abc", &r, &err), &r, &err,
+						"credentials.access_token: missing");
+	json_object_del(cred, "access_token");
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
+						"credentials.access_token: missing");
+	json_object_set_new(cred, "access_token", json_string("shpat_fixture"));
+
+	ctx.user_agent = NULL;
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
+						"user_agent: missing");
+	ctx.user_agent = "nexus/0.2.0";
+
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, -1, NULL, &r, &err), &r, &err,
+						"since: -1 is out of range");
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, INT64_C(253402300800), NULL, &r, &err), &r,
+						&err, "since: 253402300800 is out of range");
+	/* since does not matter to a next page */
+	CHECK(shopify->list_request(&ctx, -1, "abc", &r, &err) == NX_OK);
+	nx_request_free(&r);
+
+	ctx.api_base = NULL;
+	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
+						"api_base: missing");
+	json_decref(cred);
+}
+
+/* wait_ms for one response: status and headers as "name", "value" pairs. */
+static int64_t
+shop_wait(int status, const char *name1, const char *value1, const char *name2,
+		  const char *value2)
+{
+	json_t	   *h = nx_json_new_object();
+	NxThrottle	t = {12345};
+
+	if (name1)
+		json_object_set_new(h, name1, json_string(value1));
+	if (name2)
+		json_object_set_new(h, name2, json_string(value2));
+	shopify->throttle(status, h, INT64_C(1741780000000), &t);
+	json_decref(h);
+	return t.wait_ms;
+}
+
+NX_TEST(shopify_throttle)
+{
+	json_t	   *h429 = nx_fixture_headers("shopify/throttled_429.headers");
+	json_t	   *h200 = nx_fixture_headers("shopify/orders_page1.headers");
+	NxThrottle	t = {12345};
+	const struct
+	{
+		const char *retry_after;
+		int64_t		ms;
+	}			cases[] = {
+		{"2.0", 2000}, {"2", 2000}, {"0", 0}, {"0.5", 500}, {"2.25", 2250},
+		{"0.0011", 2},			/* a fraction of a millisecond rounds up */
+		{"1.0000", 1000}, {" 3 ", 3000}, {"007", 7000},
+		{"3599.999", 3599999}, {"3600", 3600000},
+		{"7200", 3600000}, {"86400", 3600000},	/* capped at an hour */
+		{"86400.001", -1}, {"86401", -1},	/* past a day: garbage */
+		{"99999999999999999999999999", -1},
+		{"-1", -1}, {"", -1}, {"abc", -1}, {"2s", -1}, {"1e3", -1}, {"2.", -1},
+		{".5", -1}, {"+2", -1}, {"2 3", -1}, {"0x10", -1},
+		{"Wed, 21 Oct 2015 07:28:00 GMT", -1},
+	};
+
+	/* the fixture: 429, Retry-After 2.0 and a full bucket */
+	shopify->throttle(429, h429, INT64_C(1741780000000), &t);
+	CHECK_INT(t.wait_ms, 2000);
+	t.wait_ms = 12345;
+	shopify->throttle(200, h200, INT64_C(1741780000000), &t);
+	CHECK_INT(t.wait_ms, -1);	/* 1/40 */
+	t.wait_ms = 12345;
+	shopify->throttle(429, NULL, 0, &t);
+	CHECK_INT(t.wait_ms, -1);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		int64_t		got = shop_wait(429, "retry-after", cases[i].retry_after, NULL, NULL);
+
+		if (got != cases[i].ms)
+			nx_test_fail(__FILE__, __LINE__, "Retry-After \"%s\": got %lld, want %lld",
+						 cases[i].retry_after, (long long) got, (long long) cases[i].ms);
+	}
+
+	/* a full bucket without Retry-After waits a second, whatever the status */
+	CHECK_INT(shop_wait(429, "x-shopify-shop-api-call-limit", "40/40", NULL, NULL), 1000);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "40/40", NULL, NULL), 1000);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "80/80", NULL, NULL), 1000);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "41/40", NULL, NULL), 1000);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "39/40", NULL, NULL), -1);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "0/0", NULL, NULL), -1);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "40", NULL, NULL), -1);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "x/40", NULL, NULL), -1);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "40/40x", NULL, NULL), -1);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "-40/-40", NULL, NULL), -1);
+	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "9999999999/40", NULL, NULL), -1);
+	/* Retry-After says how long; garbage in it falls back to the bucket */
+	CHECK_INT(shop_wait(429, "retry-after", "5", "x-shopify-shop-api-call-limit", "40/40"), 5000);
+	CHECK_INT(shop_wait(429, "retry-after", "soon", "x-shopify-shop-api-call-limit", "40/40"),
+			  1000);
+
+	json_decref(h429);
+	json_decref(h200);
+}

@@ -584,3 +584,360 @@ NX_TEST(walmart_webhook_event)
 	json_decref(want);
 	json_decref(body);
 }
+
+/* ---------- sync requests ---------- */
+
+static const NxAdapter *walmart = &nx_walmart_adapter;
+
+#define WM_BASE "https://marketplace.walmartapis.com"
+/* 2025-03-01T00:00:00Z, the fixture walk's lastModifiedStartDate */
+#define WM_SINCE INT64_C(1740787200)
+#define WM_NOW_MS INT64_C(1741780000000)
+
+/*
+ * r must be method url, with exactly the header lines given (in order)
+ * and body (NULL: none).  A wanted line ending in '*' matches any line
+ * that begins with the rest (a fresh correlation id).
+ */
+static void
+check_request(int line, const NxRequest *r, const char *method, const char *url,
+			  const char *body, const char *const *headers)
+{
+	size_t		n = 0;
+
+	if (r->method == NULL || strcmp(r->method, method) != 0)
+		nx_test_fail(__FILE__, line, "method: got %s, want %s", r->method ? r->method : "(null)",
+					 method);
+	if (r->url == NULL || strcmp(r->url, url) != 0)
+		nx_test_fail(__FILE__, line, "url: got %s, want %s", r->url ? r->url : "(null)", url);
+	for (; headers[n]; n++)
+	{
+		size_t		len = strlen(headers[n]);
+		bool		prefix = len > 0 && headers[n][len - 1] == '*';
+
+		if (n >= r->nheaders)
+			nx_test_fail(__FILE__, line, "header %zu: missing, want \"%s\"", n, headers[n]);
+		else if (prefix ? strncmp(r->headers[n], headers[n], len - 1) != 0 :
+				 strcmp(r->headers[n], headers[n]) != 0)
+			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n, r->headers[n],
+						 headers[n]);
+	}
+	if (r->nheaders != n)
+		nx_test_fail(__FILE__, line, "got %zu headers, want %zu", r->nheaders, n);
+	if ((r->body == NULL) != (body == NULL) ||
+		(body && (r->body_len != strlen(body) || memcmp(r->body, body, r->body_len) != 0)))
+		nx_test_fail(__FILE__, line, "body: got \"%s\", want \"%s\"",
+					 r->body ? r->body : "(null)", body ? body : "(null)");
+}
+#define CHECK_REQUEST(r, method, url, body, ...) \
+	check_request(__LINE__, (r), (method), (url), (body), (const char *const[]) {__VA_ARGS__, NULL})
+
+/* A failed request builder must leave nothing behind and say why. */
+#define CHECK_REQUEST_FAILS(call, r, err, want) \
+	do { \
+		CHECK((call) == NX_FAIL); \
+		CHECK((r)->url == NULL && (r)->nheaders == 0 && (r)->body == NULL); \
+		if (strstr((err)->msg, (want)) == NULL) \
+			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not contain \"%s\"", \
+						 (err)->msg, (want)); \
+		nx_request_free(r); \
+	} while (0)
+
+/* The value of the request's header name, or NULL. */
+static const char *
+header_value(const NxRequest *r, const char *name)
+{
+	size_t		len = strlen(name);
+
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strncmp(r->headers[i], name, len) == 0 && strncmp(r->headers[i] + len, ": ", 2) == 0)
+			return r->headers[i] + len + 2;
+	return NULL;
+}
+
+/* A v4 UUID in lower-case text: xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx. */
+static bool
+is_uuid_v4(const char *s)
+{
+	if (s == NULL || strlen(s) != 36 || s[14] != '4' || strchr("89ab", s[19]) == NULL)
+		return false;
+	for (int i = 0; i < 36; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+		}
+		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+static json_t *
+wm_credentials(void)
+{
+	return json_pack("{s:s,s:s}", "client_id", "w-id", "client_secret", "WALMART-SECRET");
+}
+
+static NxSyncContext
+wm_context(const json_t *credentials)
+{
+	NxSyncContext ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.credentials = credentials;
+	ctx.api_base = WM_BASE;
+	ctx.auth_base = WM_BASE;
+	ctx.access_token = "wm-token";
+	ctx.user_agent = "nexus/0.2.0";
+	return ctx;
+}
+
+NX_TEST(walmart_sync_vtable)
+{
+	char	   *api = NULL;
+	char	   *auth = NULL;
+	NxError		err = {{0}};
+
+	CHECK_INT(walmart->max_page_size, 200);
+	CHECK_INT(walmart->lag_seconds, 0);
+	CHECK_INT(walmart->max_days_back, 180);
+	CHECK(walmart->token_request != NULL);
+	CHECK(walmart->list_request != NULL);
+	CHECK(walmart->detail_request == NULL);
+	CHECK(walmart->page_orders == NULL);
+	CHECK(walmart->detail_merge == NULL);
+	CHECK(walmart->throttle != NULL);
+
+	CHECK(walmart->base_urls(NULL, "US", &api, &auth, &err) == NX_OK);
+	CHECK_STR(api, WM_BASE);
+	CHECK_STR(auth, WM_BASE);
+	free(api);
+	free(auth);
+}
+
+NX_TEST(walmart_token_request)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	NxRequest	r;
+	NxRequest	r2;
+	NxError		err = {{0}};
+
+	ctx.access_token = NULL;	/* not needed to get one */
+	CHECK(walmart->token_request(&ctx, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "POST", WM_BASE "/v3/token", "grant_type=client_credentials",
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "WM_SVC.NAME: Walmart Marketplace",
+				  "WM_QOS.CORRELATION_ID: *",
+				  "Authorization: Basic dy1pZDpXQUxNQVJULVNFQ1JFVA==",	/* w-id:WALMART-SECRET */
+				  "Content-Type: application/x-www-form-urlencoded");
+	CHECK(is_uuid_v4(header_value(&r, "WM_QOS.CORRELATION_ID")));
+
+	/* every request has a correlation id of its own */
+	CHECK(walmart->token_request(&ctx, &r2, &err) == NX_OK);
+	CHECK(is_uuid_v4(header_value(&r2, "WM_QOS.CORRELATION_ID")));
+	CHECK(strcmp(header_value(&r, "WM_QOS.CORRELATION_ID"),
+				 header_value(&r2, "WM_QOS.CORRELATION_ID")) != 0);
+	nx_request_free(&r);
+	nx_request_free(&r2);
+
+	ctx.auth_base = NULL;
+	CHECK_REQUEST_FAILS(walmart->token_request(&ctx, &r, &err), &r, &err, "auth_base: missing");
+	ctx.auth_base = WM_BASE;
+	json_object_set_new(cred, "client_secret", json_integer(7));
+	CHECK_REQUEST_FAILS(walmart->token_request(&ctx, &r, &err), &r, &err,
+						"credentials.client_secret: expected a string");
+	json_object_del(cred, "client_id");
+	CHECK_REQUEST_FAILS(walmart->token_request(&ctx, &r, &err), &r, &err,
+						"credentials.client_id: missing");
+	json_decref(cred);
+}
+
+NX_TEST(walmart_list_request_first_page)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  WM_BASE "/v3/orders?lastModifiedStartDate=2025-03-01T00:00:00Z&limit=200"
+				  "&productInfo=false", NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "WM_SVC.NAME: Walmart Marketplace",
+				  "WM_QOS.CORRELATION_ID: *",
+				  "WM_SEC.ACCESS_TOKEN: wm-token");
+	CHECK(is_uuid_v4(header_value(&r, "WM_QOS.CORRELATION_ID")));
+	nx_request_free(&r);
+
+	ctx.page_size = 3;
+	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&limit=3&") != NULL);
+	nx_request_free(&r);
+	ctx.page_size = 1000;
+	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&limit=200&") != NULL);
+	nx_request_free(&r);
+	ctx.page_size = 0;
+
+	ctx.access_token = NULL;
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"access_token: missing");
+	ctx.access_token = "wm\r\ntoken";
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"access_token: contains a line break");
+	ctx.access_token = "wm-token";
+	ctx.user_agent = NULL;
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"user_agent: missing");
+	ctx.user_agent = "nexus/0.2.0";
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, INT64_MIN, NULL, &r, &err), &r, &err,
+						"since: ");
+	ctx.api_base = NULL;
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"api_base: missing");
+	json_decref(cred);
+}
+
+/* list.meta.nextCursor of page 1 is appended to /v3/orders as it is. */
+NX_TEST(walmart_list_request_next_page_from_fixture)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	json_t	   *p1 = nx_fixture_json("walmart/orders_page1.json");
+	NxPage		page;
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	nx_page_init(&page);
+	CHECK(walmart->parse_page(p1, NULL, &page, &err) == NX_OK);
+	CHECK(page.next_cursor != NULL);
+	CHECK(walmart->list_request(&ctx, WM_SINCE, page.next_cursor, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  WM_BASE "/v3/orders?limit=3&hasMoreElements=true&soIndex=5&poIndex=3"
+				  "&partnerId=10001234567&sellerId=101234"
+				  "&lastModifiedStartDate=2025-03-01T00:00:00.000Z"
+				  "&lastModifiedEndDate=2025-03-12T21:00:00.000Z", NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "WM_SVC.NAME: Walmart Marketplace",
+				  "WM_QOS.CORRELATION_ID: *",
+				  "WM_SEC.ACCESS_TOKEN: wm-token");
+	nx_request_free(&r);
+	nx_page_free(&page);
+	json_decref(p1);
+	json_decref(cred);
+}
+
+NX_TEST(walmart_list_request_cursor_must_be_a_query_string)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+	const char *refused[] = {
+		"", "?", "limit=3", "/released?limit=3", "/../token?x=1", "https://evil.example/?a=b",
+		"?a=b#frag", "?a=b c", "?a=b\tc", "?a=b\r\nX-Evil: 1", "?a=\xc3\xbc", "?a=\x7f",
+		" ?a=b",
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		if (walmart->list_request(&ctx, WM_SINCE, refused[i], &r, &err) != NX_FAIL)
+			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\" accepted: %s", refused[i], r.url);
+		else if (strncmp(err.msg, "cursor (list.meta.nextCursor): ", 31) != 0)
+			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\": error \"%s\"", refused[i], err.msg);
+		CHECK(r.url == NULL && r.nheaders == 0);
+		nx_request_free(&r);
+	}
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, "limit=3", &r, &err), &r, &err,
+						"expected a query string beginning with '?'");
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, "?a=b#c", &r, &err), &r, &err,
+						"'#'");
+
+	CHECK(walmart->list_request(&ctx, WM_SINCE, "?a=b", &r, &err) == NX_OK);
+	CHECK_STR(r.url, WM_BASE "/v3/orders?a=b");
+	nx_request_free(&r);
+	ctx.api_base = "http://127.0.0.1:8083/walmart";
+	CHECK(walmart->list_request(&ctx, WM_SINCE, "?a=%20&b=[1]", &r, &err) == NX_OK);
+	CHECK_STR(r.url, "http://127.0.0.1:8083/walmart/v3/orders?a=%20&b=[1]");
+	nx_request_free(&r);
+	json_decref(cred);
+}
+
+/* wait_ms for a response with up to two headers. */
+static int64_t
+wm_wait(int status, const char *name1, const char *value1, const char *name2,
+		const char *value2)
+{
+	json_t	   *h = nx_json_new_object();
+	NxThrottle	t = {12345};
+
+	if (name1)
+		json_object_set_new(h, name1, json_string(value1));
+	if (name2)
+		json_object_set_new(h, name2, json_string(value2));
+	walmart->throttle(status, h, WM_NOW_MS, &t);
+	json_decref(h);
+	return t.wait_ms;
+}
+
+#define REPL "x-next-replenishment-time"
+
+NX_TEST(walmart_throttle)
+{
+	char		at[32];
+	NxThrottle	t = {12345};
+	json_t	   *h;
+
+	walmart->throttle(429, NULL, WM_NOW_MS, &t);
+	CHECK_INT(t.wait_ms, -1);
+	CHECK_INT(wm_wait(429, NULL, NULL, NULL, NULL), -1);
+
+	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS + 1500));
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 1500);
+	CHECK_INT(wm_wait(429, REPL, at, "x-current-token-count", "0"), 1500);
+	/* on a good response the refill time is no wait, unless the bucket is empty */
+	CHECK_INT(wm_wait(200, REPL, at, "x-current-token-count", "17"), -1);
+	CHECK_INT(wm_wait(200, REPL, at, NULL, NULL), -1);
+	CHECK_INT(wm_wait(200, REPL, at, "x-current-token-count", "0"), 1500);
+	CHECK_INT(wm_wait(200, REPL, at, "x-current-token-count", "zero"), -1);
+
+	/* already past: go now */
+	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS - 250));
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 0);
+	snprintf(at, sizeof(at), "%lld", (long long) WM_NOW_MS);
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 0);
+	/* capped at an hour */
+	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS + 2 * 3600000));
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 3600000);
+	/* further than a day either way: not milliseconds, ignored */
+	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS + 86400001));
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), -1);
+	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS / 1000));	/* seconds */
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), -1);
+	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS * 1000));	/* microseconds */
+	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), -1);
+
+	CHECK_INT(wm_wait(429, REPL, "-1741780001500", NULL, NULL), -1);
+	CHECK_INT(wm_wait(429, REPL, "", NULL, NULL), -1);
+	CHECK_INT(wm_wait(429, REPL, "soon", NULL, NULL), -1);
+	CHECK_INT(wm_wait(429, REPL, "1741780001500.5", NULL, NULL), -1);
+	CHECK_INT(wm_wait(429, REPL, "99999999999999999999999999", NULL, NULL), -1);
+	CHECK_INT(wm_wait(429, REPL, "2025-03-12T12:00:00Z", NULL, NULL), -1);
+	CHECK_INT(wm_wait(429, "retry-after", "5", NULL, NULL), -1);	/* not Walmart's */
+
+	/* a clock that makes no sense gives no wait rather than an overflow */
+	h = json_pack("{s:s}", REPL, "1741780001500");
+	t.wait_ms = 12345;
+	walmart->throttle(429, h, INT64_MIN, &t);
+	CHECK_INT(t.wait_ms, -1);
+	walmart->throttle(429, h, INT64_MAX, &t);
+	CHECK_INT(t.wait_ms, -1);
+	json_decref(h);
+}

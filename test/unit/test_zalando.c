@@ -505,3 +505,363 @@ NX_TEST(zalando_malformed_input_names_the_field)
 							" \"relationships\": {\"order_items\": {\"data\": []}}}, \"included\": 3}"),
 				  "included");
 }
+
+/* ---------- sync requests ---------- */
+
+static const NxAdapter *zalando = &nx_zalando_adapter;
+
+#define ZAL_BASE "https://api.merchants.zalando.com"
+#define ZAL_MERCHANT "bad85fa1-6522-5c04-a20d-9f4903f33bde"
+/* 2025-03-09T00:00:00Z, the fixture walk's last_updated_after */
+#define ZAL_SINCE INT64_C(1741478400)
+
+/*
+ * r must be method url, with exactly the header lines given (in order)
+ * and body (NULL: none).
+ */
+static void
+check_request(int line, const NxRequest *r, const char *method, const char *url,
+			  const char *body, const char *const *headers)
+{
+	size_t		n = 0;
+
+	if (r->method == NULL || strcmp(r->method, method) != 0)
+		nx_test_fail(__FILE__, line, "method: got %s, want %s", r->method ? r->method : "(null)",
+					 method);
+	if (r->url == NULL || strcmp(r->url, url) != 0)
+		nx_test_fail(__FILE__, line, "url: got %s, want %s", r->url ? r->url : "(null)", url);
+	for (; headers[n]; n++)
+	{
+		if (n >= r->nheaders)
+			nx_test_fail(__FILE__, line, "header %zu: missing, want \"%s\"", n, headers[n]);
+		else if (strcmp(r->headers[n], headers[n]) != 0)
+			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n, r->headers[n],
+						 headers[n]);
+	}
+	if (r->nheaders != n)
+		nx_test_fail(__FILE__, line, "got %zu headers, want %zu", r->nheaders, n);
+	if ((r->body == NULL) != (body == NULL) ||
+		(body && (r->body_len != strlen(body) || memcmp(r->body, body, r->body_len) != 0)))
+		nx_test_fail(__FILE__, line, "body: got \"%s\", want \"%s\"",
+					 r->body ? r->body : "(null)", body ? body : "(null)");
+}
+#define CHECK_REQUEST(r, method, url, body, ...) \
+	check_request(__LINE__, (r), (method), (url), (body), (const char *const[]) {__VA_ARGS__, NULL})
+
+/* A failed request builder must leave nothing behind and say why. */
+#define CHECK_REQUEST_FAILS(call, r, err, want) \
+	do { \
+		CHECK((call) == NX_FAIL); \
+		CHECK((r)->url == NULL && (r)->nheaders == 0 && (r)->body == NULL); \
+		if (strstr((err)->msg, (want)) == NULL) \
+			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not contain \"%s\"", \
+						 (err)->msg, (want)); \
+		nx_request_free(r); \
+	} while (0)
+
+static json_t *
+zal_credentials(void)
+{
+	return json_pack("{s:s,s:s,s:s}", "client_id", "z-id", "client_secret", "ZALANDO-SECRET",
+					 "merchant_id", ZAL_MERCHANT);
+}
+
+static NxSyncContext
+zal_context(const json_t *credentials)
+{
+	NxSyncContext ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.credentials = credentials;
+	ctx.api_base = ZAL_BASE;
+	ctx.auth_base = ZAL_BASE;
+	ctx.access_token = "zal-token";
+	ctx.user_agent = "nexus/0.2.0";
+	return ctx;
+}
+
+NX_TEST(zalando_sync_vtable)
+{
+	char	   *api = NULL;
+	char	   *auth = NULL;
+	NxError		err = {{0}};
+
+	CHECK_INT(zalando->max_page_size, 100);
+	CHECK_INT(zalando->lag_seconds, 0);
+	CHECK_INT(zalando->max_days_back, 0);
+	CHECK(zalando->token_request != NULL);
+	CHECK(zalando->list_request != NULL);
+	CHECK(zalando->detail_request == NULL);
+	CHECK(zalando->page_orders == NULL);
+	CHECK(zalando->detail_merge == NULL);
+	CHECK(zalando->throttle != NULL);
+
+	CHECK(zalando->base_urls(NULL, NULL, &api, &auth, &err) == NX_OK);
+	CHECK_STR(api, ZAL_BASE);
+	CHECK_STR(auth, ZAL_BASE);
+	free(api);
+	free(auth);
+}
+
+NX_TEST(zalando_token_request)
+{
+	json_t	   *cred = zal_credentials();
+	NxSyncContext ctx = zal_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	ctx.access_token = NULL;	/* not needed to get one */
+	CHECK(zalando->token_request(&ctx, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "POST", ZAL_BASE "/auth/token", "grant_type=client_credentials",
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/vnd.api+json",
+				  "Authorization: Basic ei1pZDpaQUxBTkRPLVNFQ1JFVA==",	/* z-id:ZALANDO-SECRET */
+				  "Content-Type: application/x-www-form-urlencoded");
+	nx_request_free(&r);
+
+	ctx.auth_base = "http://127.0.0.1:8082/zalando";
+	CHECK(zalando->token_request(&ctx, &r, &err) == NX_OK);
+	CHECK_STR(r.url, "http://127.0.0.1:8082/zalando/auth/token");
+	nx_request_free(&r);
+
+	ctx.auth_base = NULL;
+	CHECK_REQUEST_FAILS(zalando->token_request(&ctx, &r, &err), &r, &err, "auth_base: missing");
+	ctx.auth_base = ZAL_BASE;
+	json_object_del(cred, "client_secret");
+	CHECK_REQUEST_FAILS(zalando->token_request(&ctx, &r, &err), &r, &err,
+						"credentials.client_secret: missing");
+	json_object_set_new(cred, "client_id", json_string(""));
+	CHECK_REQUEST_FAILS(zalando->token_request(&ctx, &r, &err), &r, &err,
+						"credentials.client_id: empty");
+	ctx.credentials = NULL;
+	CHECK_REQUEST_FAILS(zalando->token_request(&ctx, &r, &err), &r, &err,
+						"credentials.client_id: missing");
+	json_decref(cred);
+}
+
+NX_TEST(zalando_list_request_first_page)
+{
+	json_t	   *cred = zal_credentials();
+	NxSyncContext ctx = zal_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  ZAL_BASE "/merchants/" ZAL_MERCHANT "/orders?include=order_items,order_lines"
+				  "&last_updated_after=2025-03-09T00:00:00Z&page%5Bnumber%5D=0&page%5Bsize%5D=100",
+				  NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/vnd.api+json",
+				  "Authorization: Bearer zal-token");
+	nx_request_free(&r);
+
+	ctx.page_size = 3;
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&page%5Bsize%5D=3") != NULL);
+	nx_request_free(&r);
+	ctx.page_size = 101;
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strstr(r.url, "&page%5Bsize%5D=100") != NULL);
+	nx_request_free(&r);
+	ctx.page_size = 0;
+
+	/* the merchant id is one path segment, whatever it holds */
+	json_object_set_new(cred, "merchant_id", json_string("m 1/../\xc3\xbc?x"));
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK(strncmp(r.url, ZAL_BASE "/merchants/m%201%2F..%2F%C3%BC%3Fx/orders?", 62) == 0);
+	nx_request_free(&r);
+
+	json_object_set_new(cred, "merchant_id", json_string(""));
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
+						"credentials.merchant_id: empty");
+	json_object_del(cred, "merchant_id");
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
+						"credentials.merchant_id: missing");
+	json_object_set_new(cred, "merchant_id", json_string(ZAL_MERCHANT));
+
+	ctx.access_token = NULL;
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
+						"access_token: missing");
+	ctx.access_token = "tok\nX-Evil: 1";
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
+						"access_token: contains a line break");
+	ctx.access_token = "zal-token";
+	ctx.user_agent = "";
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
+						"user_agent: missing");
+	ctx.user_agent = "nexus/0.2.0";
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, -86400, NULL, &r, &err), &r, &err,
+						"since: -86400 is out of range");
+	ctx.api_base = NULL;
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
+						"api_base: missing");
+	json_decref(cred);
+}
+
+/* The links.next of page 1 is requested as is, with the same headers. */
+NX_TEST(zalando_list_request_next_page_from_fixture)
+{
+	json_t	   *cred = zal_credentials();
+	NxSyncContext ctx = zal_context(cred);
+	json_t	   *doc = nx_fixture_json("zalando/orders_page1.json");
+	json_t	   *doc2 = nx_fixture_json("zalando/orders_page2.json");
+	NxPage		page;
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	nx_page_init(&page);
+	CHECK(zalando->parse_page(doc, NULL, &page, &err) == NX_OK);
+	CHECK(page.next_cursor != NULL);
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, page.next_cursor, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  ZAL_BASE "/merchants/" ZAL_MERCHANT "/orders?include=order_items,order_lines"
+				  "&last_updated_after=2025-03-09T00:00:00Z&sort=modified_at&page[number]=1&page[size]=3",
+				  NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/vnd.api+json",
+				  "Authorization: Bearer zal-token");
+	/* and it is the page that came next */
+	CHECK_STR(r.url, nx_json_str(doc2, "links.self"));
+	nx_request_free(&r);
+	nx_page_free(&page);
+	json_decref(doc);
+	json_decref(doc2);
+	json_decref(cred);
+}
+
+/* The bearer token goes only where api_base is. */
+NX_TEST(zalando_list_request_next_link_must_stay_under_api_base)
+{
+	json_t	   *cred = zal_credentials();
+	NxSyncContext ctx = zal_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+	const char *refused[] = {
+		"https://evil.example/merchants/m/orders?page[number]=1",
+		"https://api.merchants.zalando.com.evil.example/merchants/m/orders",
+		"https://api.merchants.zalando.com:8443/merchants/m/orders",
+		"http://api.merchants.zalando.com/merchants/m/orders",
+		"https://api.merchants.zalando.com@evil.example/",
+		"https://api.merchants.zalando.com@evil.example/merchants/m/orders",
+		"https://user:pw@api.merchants.zalando.com/merchants/m/orders",
+		"//evil.example/merchants/m/orders",
+		"//api.merchants.zalando.com/merchants/m/orders",
+		"/auth/token",
+		"/merchantsx/m/orders",
+		"merchants/m/orders",
+		"?page[number]=1",
+		"javascript:alert(1)",
+		"https://api.merchants.zalando.com/merchants/m/orders?a=b c",
+		"https://api.merchants.zalando.com/merchants/m/orders\r\nX-Evil: 1",
+		"https://api.merchants.zalando.com/merchants/m/orders#x",
+		"https://api.merchants.zalando.com/merchants/\xc3\xbc",
+		"/merchants/m/orders?page[number]=1\tx",
+		"",
+	};
+	const struct
+	{
+		const char *cursor;
+		const char *url;
+	}			followed[] = {
+		{"https://api.merchants.zalando.com/merchants/m/orders?page[number]=1",
+		"https://api.merchants.zalando.com/merchants/m/orders?page[number]=1"},
+		/* the same origin, written otherwise */
+		{"https://api.merchants.zalando.com:443/merchants/m/orders?page%5Bnumber%5D=1",
+		"https://api.merchants.zalando.com:443/merchants/m/orders?page%5Bnumber%5D=1"},
+		{"HTTPS://API.Merchants.Zalando.COM/merchants/m/orders",
+		"HTTPS://API.Merchants.Zalando.COM/merchants/m/orders"},
+		/* a relative link is joined to api_base */
+		{"/merchants/m/orders?page%5Bnumber%5D=1",
+		"https://api.merchants.zalando.com/merchants/m/orders?page%5Bnumber%5D=1"},
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		if (zalando->list_request(&ctx, ZAL_SINCE, refused[i], &r, &err) != NX_FAIL)
+			nx_test_fail(__FILE__, __LINE__, "next link \"%s\" followed to %s", refused[i],
+						 r.url);
+		else if (strncmp(err.msg, "cursor (links.next): ", 21) != 0)
+			nx_test_fail(__FILE__, __LINE__, "next link \"%s\": error \"%s\"", refused[i],
+						 err.msg);
+		CHECK(r.url == NULL && r.nheaders == 0);
+		nx_request_free(&r);
+	}
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, refused[0], &r, &err), &r, &err,
+						"is not under api_base " ZAL_BASE);
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, "/auth/token", &r, &err), &r, &err,
+						"a relative link must begin with \"/merchants/\"");
+
+	for (size_t i = 0; i < sizeof(followed) / sizeof(followed[0]); i++)
+	{
+		CHECK(zalando->list_request(&ctx, ZAL_SINCE, followed[i].cursor, &r, &err) == NX_OK);
+		CHECK_STR(r.url, followed[i].url);
+		CHECK_INT(r.nheaders, 3);
+		nx_request_free(&r);
+	}
+
+	/* an api_base with a path (a simulator) fences links in below that path */
+	ctx.api_base = "http://127.0.0.1:8082/zalando";
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE,
+								"http://127.0.0.1:8082/zalando/merchants/m/orders?page[number]=1",
+								&r, &err) == NX_OK);
+	CHECK_STR(r.url, "http://127.0.0.1:8082/zalando/merchants/m/orders?page[number]=1");
+	nx_request_free(&r);
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, "/merchants/m/orders?page[number]=1", &r,
+								&err) == NX_OK);
+	CHECK_STR(r.url, "http://127.0.0.1:8082/zalando/merchants/m/orders?page[number]=1");
+	nx_request_free(&r);
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE,
+											  "http://127.0.0.1:8082/other/merchants/m/orders",
+											  &r, &err), &r, &err, "is not under api_base");
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE,
+											  "http://127.0.0.1:8082/zalandox/merchants/m",
+											  &r, &err), &r, &err, "is not under api_base");
+	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE,
+											  "http://127.0.0.1:8083/zalando/merchants/m",
+											  &r, &err), &r, &err, "is not under api_base");
+	json_decref(cred);
+}
+
+/* wait_ms for a response with one header (NULL: none). */
+static int64_t
+zal_wait(int status, const char *name, const char *value)
+{
+	json_t	   *h = nx_json_new_object();
+	NxThrottle	t = {12345};
+
+	if (name)
+		json_object_set_new(h, name, json_string(value));
+	zalando->throttle(status, h, INT64_C(1741780000000), &t);
+	json_decref(h);
+	return t.wait_ms;
+}
+
+NX_TEST(zalando_throttle)
+{
+	json_t	   *h = nx_fixture_headers("zalando/throttled_429.headers");
+	NxThrottle	t = {12345};
+
+	zalando->throttle(429, h, INT64_C(1741780000000), &t);
+	CHECK_INT(t.wait_ms, 21000);
+	t.wait_ms = 12345;
+	zalando->throttle(429, NULL, 0, &t);
+	CHECK_INT(t.wait_ms, -1);
+
+	CHECK_INT(zal_wait(429, NULL, NULL), -1);
+	CHECK_INT(zal_wait(429, "x-rate-limit", "40/min"), -1);	/* a rate, not a wait */
+	CHECK_INT(zal_wait(503, "retry-after", "1"), 1000);
+	CHECK_INT(zal_wait(429, "retry-after", "0"), 0);
+	CHECK_INT(zal_wait(429, "retry-after", "1.5"), 1500);
+	CHECK_INT(zal_wait(429, "retry-after", "3600"), 3600000);
+	CHECK_INT(zal_wait(429, "retry-after", "43200"), 3600000);	/* capped at an hour */
+	CHECK_INT(zal_wait(429, "retry-after", "86400"), 3600000);
+	CHECK_INT(zal_wait(429, "retry-after", "86400.5"), -1);	/* no wait anyone means */
+	CHECK_INT(zal_wait(429, "retry-after", "86401"), -1);
+	CHECK_INT(zal_wait(429, "retry-after", "18446744073709551617"), -1);
+	CHECK_INT(zal_wait(429, "retry-after", "-21"), -1);
+	CHECK_INT(zal_wait(429, "retry-after", ""), -1);
+	CHECK_INT(zal_wait(429, "retry-after", "21 seconds"), -1);
+	CHECK_INT(zal_wait(429, "retry-after", "Fri, 31 Dec 1999 23:59:59 GMT"), -1);
+	json_decref(h);
+}
