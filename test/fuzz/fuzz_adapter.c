@@ -5,8 +5,12 @@
  *	  with -DNX_ADAPTER=nx_<marketplace>_adapter and -DNX_ENTRY=<1|2|3>:
  *	  1 normalize (input: one order JSON), 2 parse_page (input: a page),
  *	  3 verify_webhook + parse_webhook (input: a first line of headers
- *	  JSON, then the raw body).  Whatever the input, an entry point must
- *	  return NX_OK or NX_FAIL, never crash, leak or read out of bounds.
+ *	  JSON, then the raw body), 4 the sync entry points that read what a
+ *	  marketplace sends back (input: a first line of response headers
+ *	  JSON, then the body): throttle, the token response, page_orders and
+ *	  detail_merge, and list_request with a cursor taken from the body, as
+ *	  next-page links are.  Whatever the input, an entry point must return
+ *	  NX_OK or NX_FAIL, never crash, leak or read out of bounds.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,7 +44,83 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	NxError		err;
 	json_error_t jerr;
 
-#if NX_ENTRY == 1 || NX_ENTRY == 2
+#if NX_ENTRY == 4
+	{
+		const uint8_t *nl = memchr(data, '\n', size);
+		json_t	   *headers = NULL;
+		json_t	   *body = NULL;
+		json_t	   *orders = NULL;
+		json_t	   *acc = NULL;
+		const char *b;
+		size_t		blen;
+		char	   *token = NULL;
+		int64_t		expires;
+		char	   *next = NULL;
+		char	   *cursor;
+		NxThrottle	th;
+		NxSyncContext ctx;
+		NxRequest	req;
+
+		if (nl == NULL)
+			return 0;
+		headers = json_loadb((const char *) data, nl - data, 0, &jerr);
+		b = (const char *) nl + 1;
+		blen = size - (nl + 1 - data);
+		if (json_is_object(headers) && a->throttle)
+		{
+			a->throttle(429, headers, 1741594365000, &th);
+			a->throttle(200, headers, 1741594365000, &th);
+		}
+		if (nx_oauth_token_parse(b, blen, &token, &expires, &err) == NX_OK)
+			free(token);
+		body = json_loadb(b, blen, JSON_DECODE_ANY, &jerr);
+		if (body && a->page_orders && a->page_orders(body, &orders, &err) == NX_OK)
+		{
+			const char *id;
+			json_t	   *o;
+
+			json_object_foreach(orders, id, o)
+			{
+				json_t	   *one = json_incref(o);
+
+				if (a->detail_merge(&one, body, &next, &err) == NX_OK)
+					free(next);
+				next = NULL;
+				json_decref(one);
+			}
+			json_decref(orders);
+		}
+		if (body && a->detail_merge && a->detail_merge(&acc, body, &next, &err) == NX_OK)
+			free(next);
+		json_decref(acc);
+
+		/* The body as a next-page cursor. */
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.credentials = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+									"lwa_client_id", "i", "lwa_client_secret", "s", "refresh_token", "r",
+									"client_id", "i", "client_secret", "s", "client_key", "k",
+									"secret_key", "s", "shop_domain", "x.myshopify.com", "merchant_id", "m");
+		ctx.config = ctx.credentials;
+		ctx.region = "ATVPDKIKX0DER";
+		ctx.api_base = "https://api.example.test/base";
+		ctx.auth_base = "https://auth.example.test";
+		ctx.access_token = "token";
+		ctx.user_agent = "nexus/fuzz";
+		ctx.now = 1741594365;
+		cursor = strndup(b, blen);
+		if (cursor && a->list_request)
+		{
+			if (a->list_request(&ctx, 1741500000, cursor, &req, &err) == NX_OK)
+				nx_request_free(&req);
+			if (a->detail_request && a->detail_request(&ctx, cursor, cursor, &req, &err) == NX_OK)
+				nx_request_free(&req);
+		}
+		free(cursor);
+		json_decref((json_t *) ctx.credentials);
+		json_decref(body);
+		json_decref(headers);
+	}
+#elif NX_ENTRY == 1 || NX_ENTRY == 2
 	json_t	   *j = json_loadb((const char *) data, size, JSON_DECODE_ANY, &jerr);
 
 	if (j == NULL)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Build one libFuzzer target per adapter entry point (normalize, parse_page,
-# webhook) and run each for a bounded time on a seed corpus made from the
+# webhook, sync responses) and run each for a bounded time on a seed corpus made from the
 # shared fixtures.  Any crash, leak or sanitizer report fails the run and
 # leaves the reproducer in test/fuzz/build/<target>/.
 #   usage: test/fuzz/run.sh [seconds per target, default 3] [marketplace...]
@@ -32,8 +32,9 @@ headers_json() {
 
 for m in "${markets[@]}"; do
   [ -f "$root/adapters/$m.c" ] || continue
-  for entry in 1 2 3; do
-    name=$m-$([ $entry = 1 ] && echo normalize || { [ $entry = 2 ] && echo page || echo webhook; })
+  for entry in 1 2 3 4; do
+    case $entry in 1) kind=normalize ;; 2) kind=page ;; 3) kind=webhook ;; 4) kind=sync ;; esac
+    name=$m-$kind
     dir="$build/$name"
     mkdir -p "$dir/corpus"
     case $entry in
@@ -42,6 +43,14 @@ for m in "${markets[@]}"; do
       3) ls "$fixtures/$m"/webhook_*.headers >/dev/null 2>&1 || continue
          for h in "$fixtures/$m"/webhook_*.headers; do
            { headers_json "$h"; cat "${h%.headers}.json"; } > "$dir/corpus/$(basename "${h%.headers}")"
+         done ;;
+      4) for f in "$fixtures/$m"/orders_page*.json "$fixtures/$m"/order_details/*.json "$fixtures/$m"/order_items/*.json; do
+           [ -f "$f" ] || continue
+           h=${f%.json}.headers
+           { if [ -f "$h" ]; then headers_json "$h"; else echo '{}'; fi; cat "$f"; } > "$dir/corpus/$(basename "$f")"
+         done
+         for h in "$fixtures/$m"/throttled_429.headers; do
+           [ -f "$h" ] && { headers_json "$h"; echo '{"access_token": "t", "expires_in": 299}'; } > "$dir/corpus/throttled"
          done ;;
     esac
     srcs="$root/adapters/$m.c"
