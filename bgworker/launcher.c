@@ -17,6 +17,10 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_database.h"
@@ -28,6 +32,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "nexus.h"
@@ -84,13 +89,32 @@ nexus_sync_register_launcher(void)
 	RegisterBackgroundWorker(&w);
 }
 
+/*
+ * A heap scan of pg_database, as the autovacuum launcher does: with no
+ * database selected, an index scan may need pg_class (before the shared
+ * relcache init file exists) and fail.
+ */
 static bool
 database_exists(void)
 {
-	bool		exists;
+	bool		exists = false;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
 
 	StartTransactionCommand();
-	exists = OidIsValid(get_database_oid(nexus_sync_database, true));
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!exists && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database d = (Form_pg_database) GETSTRUCT(tup);
+
+		exists = strcmp(NameStr(d->datname), nexus_sync_database) == 0 &&
+			!database_is_invalid_form(d) && d->datallowconn;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
 	return exists;
 }
