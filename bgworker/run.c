@@ -510,6 +510,8 @@ what(int tag)
 	return tag == TAG_TOKEN ? "token" : tag == TAG_LIST ? "list" : "detail";
 }
 
+static void details_complete(NexusRun *run);
+
 /* The page is in: find out what it lacks, or make its payload now. */
 static void
 take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
@@ -574,6 +576,8 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 	}
 	nx_page_free(&p);
 	run->phase = PH_DETAILS;
+	if (run->ndetails == 0)
+		details_complete(run);	/* an empty page (bol's "{ }"): nothing to fetch */
 }
 
 /* Every detail of the page is in: normalize the orders into the payload. */
