@@ -6,7 +6,10 @@ packages=(
   make gcc clang libclang-rt-14-dev pkg-config
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron
   libcurl4-openssl-dev libjansson-dev libhiredis-dev libssl-dev
+  curl ca-certificates
 )
+# The marketplace simulator (test/sim) runs on Node.js: Debian's, unless one is there.
+command -v node >/dev/null || packages+=(nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
