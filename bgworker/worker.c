@@ -603,6 +603,9 @@ release_all(void)
 		args[1] = PointerGetDatum(construct_array(ids, nactive, INT8OID, 8, true, TYPALIGN_DOUBLE));
 		SPI_execute_with_args("SELECT nexus_private.release_sync_runs($1, $2)", 2, types, args, NULL, false, 1);
 		commit_tx();
+		ereport(LOG,
+				(errmsg("nexus sync worker %d: handed %d sync run(s) back; they resume after their last stored page",
+						my_slot + 1, nactive)));
 	}
 	PG_CATCH();
 	{

@@ -64,7 +64,7 @@ sync_cluster() {
 }
 
 # q SQL: run as superuser in postgres, unaligned, tuples only.
-q() { psql_at "$dir/pg" "$PGPORT_" postgres -At -c "$1"; }
+q() { psql_at "$dir/pg" "$PGPORT_" "${PGDB_:-postgres}" -At -c "$1"; }
 
 # The credentials and region of connection number N of a marketplace.
 creds_for() {
@@ -123,7 +123,7 @@ wait_idle() {
 compare() {
   local sp=$1 conn=$2 acct=$3 json out
   json=$(sim "$sp" GET "/_sim/accounts/$acct/orders") || return 1
-  out=$(psql_at "$dir/pg" "$PGPORT_" postgres -At -v sim="$json" -v conn="$conn" <<'SQL'
+  out=$(psql_at "$dir/pg" "$PGPORT_" "${PGDB_:-postgres}" -At -v sim="$json" -v conn="$conn" <<'SQL'
 WITH s AS (
   SELECT external_order_id, updated_at::timestamptz AS updated_at
     FROM json_to_recordset(:'sim'::json) AS x(external_order_id text, updated_at text)
