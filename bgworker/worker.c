@@ -664,13 +664,16 @@ drive(int64 *next_wake)
 	return moved;
 }
 
-static void
+/* Hand finished transfers to their runs; returns how many there were. */
+static int
 collect(void)
 {
 	NexusHttpResult r;
+	int			n = 0;
 
 	while (nexus_http_next(http, &r))
 	{
+		n++;
 		stats.requests++;
 		for (int i = 0; i < nactive; i++)
 			if ((void *) active[i].run == r.owner)
@@ -680,6 +683,7 @@ collect(void)
 			}
 		nexus_http_result_free(&r);
 	}
+	return n;
 }
 
 void
@@ -753,9 +757,10 @@ nexus_sync_worker_main(Datum arg)
 			collect();
 			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 0, PG_WAIT_EXTENSION);
 		}
+		else if (collect() > 0)
+			continue;			/* the last transfers just ended: drive their runs on */
 		else
 		{
-			collect();
 			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						   (long) Max(Min(next_wake - now, (int64) nexus_sync_poll_ms), 0),
 						   PG_WAIT_EXTENSION);

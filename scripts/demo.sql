@@ -44,17 +44,37 @@ SELECT set_config('request.jwt.claims',
 SET LOCAL ROLE authenticated;
 SELECT count(*) = -1 FROM (SELECT nexus.revoke_api_key(id) FROM nexus.api_keys WHERE name = 'demo key' AND revoked_at IS NULL) r;
 SELECT 'api_key=' || (nexus.create_api_key('demo key', ARRAY['orders:read', 'connections:read', 'tenant:read']) ->> 'key');
+-- One connection per marketplace, each pointed at the local marketplace
+-- simulator (scripts/demo.sh passes :sim, its base URL, and the
+-- credentials the simulator's demo accounts were made with).
 SELECT count(*) = -1 FROM (
-  SELECT nexus.connect_marketplace('shopify', 'Demo Shopify',
-           '{"shop_domain": "demo-store.myshopify.com", "access_token": "shpat_demo_not_a_real_token"}')
-   WHERE NOT EXISTS (SELECT 1 FROM nexus.marketplace_connections WHERE account_name = 'Demo Shopify')) c;
+  SELECT nexus.connect_marketplace(a.marketplace, a.account_name, a.credentials,
+           jsonb_build_object('api_base_url', :'sim' || '/' || a.marketplace,
+                              'auth_base_url', :'sim' || '/' || a.marketplace),
+           '15 minutes', a.region)
+    FROM json_to_recordset(:'accounts') AS a(marketplace text, account_name text, credentials jsonb, region text)
+   WHERE NOT EXISTS (SELECT 1 FROM nexus.marketplace_connections c WHERE c.account_name = a.account_name)) c;
 COMMIT;
+-- The simulator's port changes when it is restarted: point every demo connection at it.
+UPDATE nexus.marketplace_connections
+   SET config = config || jsonb_build_object('api_base_url', :'sim' || '/' || marketplace,
+                                             'auth_base_url', :'sim' || '/' || marketplace)
+ WHERE tenant_id = (SELECT tenant_id FROM nexus.tenants WHERE slug = 'demo');
+-- The credentials the simulator knows (an older demo's may differ).
+SELECT count(*) = -1 FROM (
+  SELECT nexus_private.store_credentials(c.tenant_id, c.id, a.credentials)
+    FROM json_to_recordset(:'accounts') AS a(marketplace text, account_name text, credentials jsonb, region text)
+    JOIN nexus.marketplace_connections c ON c.account_name = a.account_name) s;
+-- The pg_cron job that keeps every connection current.
+SELECT nexus.schedule_syncs() > 0;
+
 
 SELECT 'tenant=' || tenant_id FROM nexus.tenants WHERE slug = 'demo';
 SELECT 'member=' || rpad(m.role, 8) || ' ' || p.name || '  (JWT sub ' || m.user_id || ')'
   FROM nexus.memberships m JOIN demo_people p ON p.id = m.user_id
  WHERE m.tenant_id = (SELECT tenant_id FROM nexus.tenants WHERE slug = 'demo')
  ORDER BY nexus_private.role_rank(m.role) DESC;
-SELECT 'connection=' || marketplace || ' "' || account_name || '", credentials encrypted under key version ' || k.key_version
+SELECT 'connections=' || count(*) || ' connections (' || string_agg(marketplace, ', ' ORDER BY marketplace) ||
+       '), credentials encrypted under key version ' || max(k.key_version)
   FROM nexus.marketplace_connections c JOIN nexus_private.connection_credentials k ON k.connection_id = c.id
- WHERE account_name = 'Demo Shopify';
+ WHERE c.tenant_id = (SELECT tenant_id FROM nexus.tenants WHERE slug = 'demo');
