@@ -1,6 +1,8 @@
 # Shared shell helpers for the scripts and the shell-level tests.
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on.  Tests start below the
+# kernel's ephemeral range (32768-60999 on Debian), where no outgoing
+# connection can be holding the port by the time the server binds it.
 free_port() {
   local p
   for p in $(seq "${1:-55000}" 65000); do

@@ -25,7 +25,7 @@ cd "$work" || exit 2
 as_postgres "$pg_regress" --bindir="$("$PG_CONFIG" --bindir)" --inputdir=. \
   --temp-instance=tmp_check --temp-config=test/nexus.conf \
   --load-extension=pg_cron --dbname=contrib_regression \
-  --port="$(free_port 56000)" "${tests[@]}" > regress.log 2>&1
+  --port="$(free_port 26000)" "${tests[@]}" > regress.log 2>&1
 rc=$?
 cat regress.log
 rm -rf "$here/results" "$here/regression.diffs"

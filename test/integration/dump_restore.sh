@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$here/scripts/lib.sh"
 dir=$(mktemp -d /tmp/nexus-dump.XXXXXX)
 chmod 755 "$dir"
-port=$(free_port 57100)
+port=$(free_port 27100)
 trap 'stop_cluster "$dir/pg"; rm -rf "$dir"' EXIT
 init_cluster "$dir/pg" "$port" "shared_preload_libraries = 'nexus'" \
   "nexus.credentials_key_file = '$dir/pg/key'"

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$here/scripts/lib.sh"
 dir=$(mktemp -d /tmp/nexus-nopreload.XXXXXX)
 chmod 755 "$dir"
-port=$(free_port 57000)
+port=$(free_port 27000)
 trap '[ -n "${KEEP:-}" ] || { stop_cluster "$dir/pg"; rm -rf "$dir"; }' EXIT
 init_cluster "$dir/pg" "$port"
 start_cluster "$dir/pg"

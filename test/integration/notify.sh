@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 fixtures=${NEXUS_FIXTURES:-$here/../shared/fixtures}
 dir=$(mktemp -d /tmp/nexus-notify.XXXXXX)
 chmod 755 "$dir"
-port=$(free_port 57200)
+port=$(free_port 27200)
 trap 'stop_cluster "$dir/pg"; rm -rf "$dir"' EXIT
 init_cluster "$dir/pg" "$port" "shared_preload_libraries = 'nexus'" \
   "nexus.credentials_key_file = '$dir/pg/key'"

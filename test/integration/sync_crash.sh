@@ -13,7 +13,7 @@ trap sync_cleanup EXIT
 failures=0
 
 sim_start main || exit 1
-sync_cluster "$(free_port 57600)" "nexus.sync_workers = 1" "nexus.sync_lease = '5s'" || exit 1
+sync_cluster "$(free_port 27600)" "nexus.sync_workers = 1" "nexus.sync_lease = '5s'" || exit 1
 declare -A C A
 for m in "${MARKETS[@]}"; do
   read -r C[$m] A[$m] < <(connect "$SIM_main" "$m" 1 90 10) || exit 1

@@ -15,7 +15,7 @@ trap sync_cleanup EXIT
 failures=0
 
 sim_start main || exit 1
-sync_cluster "$(free_port 57500)" "nexus.sync_workers = 2" "nexus.sync_timeout = '2s'" \
+sync_cluster "$(free_port 27500)" "nexus.sync_workers = 2" "nexus.sync_timeout = '2s'" \
   "nexus.sync_retries = 3" "nexus.sync_max_failures = 2" || exit 1
 declare -A C A
 for m in "${MARKETS[@]}"; do

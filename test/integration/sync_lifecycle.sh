@@ -10,7 +10,7 @@ chmod 755 "$dir"
 . "$(dirname "$0")/lib/sync.sh"
 trap sync_cleanup EXIT
 failures=0
-port=$(free_port 57800)
+port=$(free_port 27800)
 PGPORT_=$port
 qs() { psql_at "$dir/pg" "$port" shop -At -c "$1"; }
 workers() { q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'nexus sync worker'"; }

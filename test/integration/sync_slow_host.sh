@@ -13,7 +13,7 @@ failures=0
 
 sim_start fast || exit 1
 sim_start slow --latency-ms 2000 || exit 1
-sync_cluster "$(free_port 57700)" "nexus.sync_workers = 1" "nexus.sync_max_in_flight = 16" \
+sync_cluster "$(free_port 27700)" "nexus.sync_workers = 1" "nexus.sync_max_in_flight = 16" \
   "nexus.sync_max_per_host = 2" "nexus.sync_timeout = '30s'" || exit 1
 declare -A C A S SA
 for n in 1 2 3 4; do
