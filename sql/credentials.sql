@@ -165,7 +165,7 @@ SELECT nexus_private.decrypt_credentials(tenant_id, id) FROM nexus.marketplace_c
 -- A key file others can read is refused.
 SELECT rest.key_file(ARRAY['1:' || repeat('a1', 32)]);
 DO $$ BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'chmod 644 ' || current_setting('data_directory') || '/test_credentials.key');
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'cat > /dev/null; chmod 644 ' || current_setting('data_directory') || '/test_credentials.key');
 END $$;
 SELECT rest.try($$SELECT nexus_private.decrypt_credentials(tenant_id, id) FROM nexus.marketplace_connections WHERE marketplace = 'bol'$$) AS world_readable;
 -- No key file configured.
