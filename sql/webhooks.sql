@@ -136,6 +136,10 @@ SELECT nexus.receive_webhook('shopify', '{}', 'not json');
 BEGIN;
 SELECT rest.as_user('adam', 'acme');
 SELECT marketplace, topic, external_order_id, status FROM nexus.webhook_events ORDER BY marketplace;
+-- An event that only names its order queued one sync of its connection (merged when several come).
+SELECT c.marketplace, r.trigger, r.status, count(*) AS runs
+  FROM nexus.sync_runs r JOIN nexus.marketplace_connections c ON c.id = r.connection_id
+ WHERE r.trigger = 'webhook' GROUP BY 1, 2, 3 ORDER BY 1;
 SELECT rest.as_user('bob', 'globex');
 SELECT count(*) AS other_tenant_sees FROM nexus.webhook_events;
 COMMIT;

@@ -290,6 +290,24 @@ nexus_receive_webhook(PG_FUNCTION_ARGS)
 		appendStringInfo(&out, ", \"status\": \"%s\"", status);
 		if (detail)
 			appendStringInfo(&out, ", \"result\": %s", detail);
+		if (strcmp(status, "needs_fetch") == 0)
+		{
+			/*
+			 * The body only names the order: a sync of the connection fetches
+			 * it (merged into one already queued or running).
+			 */
+			Oid			stypes[2] = {UUIDOID, UUIDOID};
+			Datum		sargs[2] = {UUIDPGetDatum(&chosen->tenant), UUIDPGetDatum(&chosen->connection)};
+
+			if (SPI_execute_with_args("INSERT INTO nexus.sync_runs (tenant_id, connection_id, trigger)"
+									  " VALUES ($1, $2, 'webhook')"
+									  " ON CONFLICT (tenant_id, connection_id) WHERE status IN ('queued', 'running')"
+									  " DO NOTHING",
+									  2, stypes, sargs, NULL, false, 0) != SPI_OK_INSERT ||
+				SPI_execute("SELECT nexus_private.wake_sync_workers()", false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "nexus: could not queue the sync for a webhook");
+			appendStringInfoString(&out, ", \"sync\": \"queued\"");
+		}
 		appendStringInfoChar(&out, '}');
 	}
 	result = result_datum(caller, out.data);
