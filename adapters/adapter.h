@@ -326,6 +326,45 @@ typedef struct NxWebhookEvent
 
 extern void nx_webhook_event_free(NxWebhookEvent *e);
 
+/* ---------- key sets (adapters/keyset.c, adapters/keys.c) ---------- */
+
+/*
+ * The object keys an adapter reads.  nx_json_loadb_keys() builds only the
+ * members whose key is in keep (at any depth) and checks the others
+ * without building them: most of a marketplace's order JSON is never read.
+ * Under a key in whole the value is built entirely (the shipping address
+ * is stored as received).  adapters/keys.c is generated from the adapters'
+ * sources by scripts/adapter_keys.sh.
+ */
+typedef struct NxKeySet
+{
+	const char *const *keep;	/* NULL-terminated */
+	const char *const *whole;	/* NULL-terminated, or NULL */
+	/* a hash of both, made on first use */
+	bool		ready;
+	bool		keep_all;		/* too many keys to hash: filter nothing */
+	unsigned short nkeep;
+	unsigned short slots[1024];
+} NxKeySet;
+
+#define NX_KEY_SKIP		0
+#define NX_KEY_KEEP		1
+#define NX_KEY_WHOLE	2
+
+extern int	nx_keyset_lookup(const NxKeySet *set, const char *key, size_t len);
+
+/* nx_json_loadb, building only what keys names (NULL: everything). */
+extern json_t *nx_json_loadb_keys(const char *buffer, size_t len, const NxKeySet *keys,
+								  json_error_t *error);
+
+extern NxKeySet nx_amazon_keys;
+extern NxKeySet nx_ebay_keys;
+extern NxKeySet nx_bol_keys;
+extern NxKeySet nx_kaufland_keys;
+extern NxKeySet nx_shopify_keys;
+extern NxKeySet nx_zalando_keys;
+extern NxKeySet nx_walmart_keys;
+
 /* ---------- sync requests (adapters/request.c; doc/sync_protocol.md) ---------- */
 
 /* One HTTP request for the sync engine to send; every string is malloc'd. */
@@ -398,6 +437,9 @@ typedef struct NxThrottle
 typedef struct NxAdapter
 {
 	const char *name;
+
+	/* The keys normalize, parse_page, page_orders and detail_merge read. */
+	NxKeySet   *keys;
 
 	/* One order, in the single-order (or detail) shape. */
 	int			(*normalize) (const json_t *order, NxOrder *out, NxError *err);

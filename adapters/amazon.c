@@ -837,6 +837,7 @@ amazon_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *o
 
 const NxAdapter nx_amazon_adapter = {
 	.name = "amazon",
+	.keys = &nx_amazon_keys,
 	.normalize = amazon_normalize,
 	.parse_page = amazon_parse_page,
 	.classify = amazon_classify,

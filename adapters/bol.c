@@ -1004,6 +1004,7 @@ bol_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
 
 const NxAdapter nx_bol_adapter = {
 	.name = "bol",
+	.keys = &nx_bol_keys,
 	.normalize = bol_normalize,
 	.parse_page = bol_parse_page,
 	.classify = bol_classify,

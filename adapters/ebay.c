@@ -808,6 +808,7 @@ ebay_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out
 
 const NxAdapter nx_ebay_adapter = {
 	.name = "ebay",
+	.keys = &nx_ebay_keys,
 	.normalize = ebay_normalize,
 	.parse_page = ebay_parse_page,
 	.classify = ebay_classify,

@@ -33,9 +33,12 @@ typedef struct Parser
 	json_error_t *error;
 	char	   *buf;			/* scratch for strings with escapes */
 	size_t		buf_cap;
+	const NxKeySet *keys;		/* build only members with these keys; NULL: all */
+	int			whole_depth;	/* inside a kept-whole value: no filtering (0: not) */
 } Parser;
 
 static json_t *parse_value(Parser *ps);
+static bool skip_value(Parser *ps);
 
 static json_t *
 fail(Parser *ps, const char *msg)
@@ -451,7 +454,46 @@ parse_object(Parser *ps)
 			return fail(ps, "':' expected");
 		}
 		ps->p++;
+		if (ps->keys && ps->whole_depth == 0)
+		{
+			int			kind = nx_keyset_lookup(ps->keys, k, klen);
+
+			if (kind == NX_KEY_SKIP)
+			{
+				/*
+				 * The document's own members stay, as nulls: a document
+				 * is never made to look empty (bol's last page is "{ }").
+				 */
+				bool		root = ps->depth == 1;
+
+				if (!skip_value(ps))
+				{
+					if (k != small)
+						free(k);
+					json_decref(obj);
+					return NULL;
+				}
+				if (root && json_object_set_new_nocheck(obj, k, json_null()) != 0)
+				{
+					if (k != small)
+						free(k);
+					json_decref(obj);
+					return fail(ps, "out of memory");
+				}
+				if (k != small)
+					free(k);
+				goto next_member;
+			}
+			if (kind == NX_KEY_WHOLE)
+			{
+				ps->whole_depth = ps->depth;
+				v = parse_value(ps);
+				ps->whole_depth = 0;
+				goto have_value;
+			}
+		}
 		v = parse_value(ps);
+have_value:
 		if (v == NULL || json_object_set_new_nocheck(obj, k, v) != 0)
 		{
 			if (k != small)
@@ -461,6 +503,7 @@ parse_object(Parser *ps)
 		}
 		if (k != small)
 			free(k);
+next_member:
 		skip_space(ps);
 		if (ps->p < ps->end && *ps->p == ',')
 		{
@@ -474,6 +517,104 @@ parse_object(Parser *ps)
 		}
 		json_decref(obj);
 		return fail(ps, "'}' expected");
+	}
+}
+
+/*
+ * Check a value the caller does not want, building nothing: it must be
+ * exactly as valid as parse_value() would find it, so that a filtered
+ * load accepts and rejects the same documents as a full one.
+ */
+static bool
+skip_container(Parser *ps, char close)
+{
+	skip_space(ps);
+	if (ps->p < ps->end && *ps->p == close)
+	{
+		ps->p++;
+		return true;
+	}
+	for (;;)
+	{
+		if (close == '}')
+		{
+			const char *key;
+			size_t		klen;
+
+			skip_space(ps);
+			if (ps->p >= ps->end || *ps->p != '"')
+				return fail(ps, "string or '}' expected") != NULL;
+			ps->p++;
+			if (!scan_string(ps, &key, &klen))
+				return false;
+			if (memchr(key, '\0', klen) != NULL)
+				return fail(ps, "NUL byte in object key not supported") != NULL;
+			skip_space(ps);
+			if (ps->p >= ps->end || *ps->p != ':')
+				return fail(ps, "':' expected") != NULL;
+			ps->p++;
+		}
+		if (!skip_value(ps))
+			return false;
+		skip_space(ps);
+		if (ps->p < ps->end && *ps->p == ',')
+		{
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == close)
+		{
+			ps->p++;
+			return true;
+		}
+		return fail(ps, close == '}' ? "'}' expected" : "']' expected") != NULL;
+	}
+}
+
+static bool
+skip_value(Parser *ps)
+{
+	skip_space(ps);
+	if (ps->p >= ps->end)
+		return fail(ps, "unexpected end of input") != NULL;
+	switch (*ps->p)
+	{
+		case '{':
+		case '[':
+			{
+				bool		ok;
+
+				if (++ps->depth > MAX_DEPTH)
+					return fail(ps, "maximum parsing depth reached") != NULL;
+				ps->p++;
+				ok = skip_container(ps, ps->p[-1] == '{' ? '}' : ']');
+				ps->depth--;
+				return ok;
+			}
+		case '"':
+			{
+				const char *s;
+				size_t		len;
+
+				ps->p++;
+				return scan_string(ps, &s, &len);
+			}
+		case 't':
+			return literal(ps, "true") || fail(ps, "invalid token") != NULL;
+		case 'f':
+			return literal(ps, "false") || fail(ps, "invalid token") != NULL;
+		case 'n':
+			return literal(ps, "null") || fail(ps, "invalid token") != NULL;
+		default:
+			if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+			{
+				/* Numbers are rare and their range checks subtle: parse and drop. */
+				json_t	   *v = parse_number(ps);
+
+				json_decref(v);
+				return v != NULL;
+			}
+			return fail(ps, "invalid token") != NULL;
 	}
 }
 
@@ -560,7 +701,13 @@ parse_value(Parser *ps)
 json_t *
 nx_json_loadb(const char *buffer, size_t len, json_error_t *error)
 {
-	Parser		ps = {buffer, buffer + len, buffer, 0, error, NULL, 0};
+	return nx_json_loadb_keys(buffer, len, NULL, error);
+}
+
+json_t *
+nx_json_loadb_keys(const char *buffer, size_t len, const NxKeySet *keys, json_error_t *error)
+{
+	Parser		ps = {buffer, buffer + len, buffer, 0, error, NULL, 0, keys, 0};
 	json_t	   *v = parse_value(&ps);
 
 	if (v != NULL)

@@ -800,6 +800,7 @@ kaufland_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle 
 
 const NxAdapter nx_kaufland_adapter = {
 	.name = "kaufland",
+	.keys = &nx_kaufland_keys,
 	.normalize = kaufland_normalize,
 	.parse_page = kaufland_parse_page,
 	.classify = kaufland_classify,

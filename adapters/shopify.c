@@ -931,6 +931,7 @@ shopify_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *
 
 const NxAdapter nx_shopify_adapter = {
 	.name = "shopify",
+	.keys = &nx_shopify_keys,
 	.normalize = shopify_normalize,
 	.parse_page = shopify_parse_page,
 	.classify = shopify_classify,

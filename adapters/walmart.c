@@ -1046,6 +1046,7 @@ walmart_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *
 
 const NxAdapter nx_walmart_adapter = {
 	.name = "walmart",
+	.keys = &nx_walmart_keys,
 	.normalize = walmart_normalize,
 	.parse_page = walmart_parse_page,
 	.classify = walmart_classify,

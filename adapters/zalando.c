@@ -911,6 +911,7 @@ zalando_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *
 
 const NxAdapter nx_zalando_adapter = {
 	.name = "zalando",
+	.keys = &nx_zalando_keys,
 	.normalize = zalando_normalize,
 	.parse_page = zalando_parse_page,
 	.classify = zalando_classify,

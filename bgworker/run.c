@@ -755,7 +755,7 @@ nexus_run_response(NexusRun *run, NexusHttpResult *r, int64 now_ms)
 
 	{
 		json_error_t jerr;
-		json_t	   *doc = nx_json_loadb(r->body, r->body_len, &jerr);
+		json_t	   *doc = nx_json_loadb_keys(r->body, r->body_len, run->a->keys, &jerr);
 
 		if (doc == NULL)
 		{

@@ -173,11 +173,12 @@ copy_page(const NxPage *page, NexusPayload *out, bool with_canonical)
 	out->next_cursor = pstr(page->next_cursor);
 }
 
+/* keys: build only what the adapter reads (a payload), or NULL (headers). */
 static json_t *
-load(const char *json, size_t len, char **error)
+load(const char *json, size_t len, const NxKeySet *keys, char **error)
 {
 	json_error_t jerr;
-	json_t	   *j = nx_json_loadb(json, len, &jerr);
+	json_t	   *j = nx_json_loadb_keys(json, len, keys, &jerr);
 
 	if (j == NULL)
 		*error = psprintf("payload is not valid JSON: %s (line %d, column %d)",
@@ -205,12 +206,12 @@ nexus_adapt_payload(const char *marketplace, const char *json, size_t len,
 		return false;
 	}
 	arena_reset();
-	if (headers_json && (headers = load(headers_json, strlen(headers_json), error)) == NULL)
+	if (headers_json && (headers = load(headers_json, strlen(headers_json), NULL, error)) == NULL)
 	{
 		*error = psprintf("headers: %s", *error);
 		return false;
 	}
-	if ((doc = load(json, len, error)) == NULL)
+	if ((doc = load(json, len, a->keys, error)) == NULL)
 	{
 		json_decref(headers);
 		return false;
@@ -273,7 +274,7 @@ nexus_adapt_verify_webhook(const char *marketplace, const char *body, size_t len
 		return false;
 	}
 	arena_reset();
-	if ((headers = load(headers_json, strlen(headers_json), error)) == NULL)
+	if ((headers = load(headers_json, strlen(headers_json), NULL, error)) == NULL)
 		return false;
 	memset(&in, 0, sizeof(in));
 	in.body = body;
@@ -310,9 +311,9 @@ nexus_adapt_parse_webhook(const char *marketplace, const char *body, size_t len,
 		return false;
 	}
 	arena_reset();
-	if ((headers = load(headers_json, strlen(headers_json), error)) == NULL)
+	if ((headers = load(headers_json, strlen(headers_json), NULL, error)) == NULL)
 		return false;
-	if ((doc = load(body, len, error)) == NULL)
+	if ((doc = load(body, len, NULL, error)) == NULL)
 	{
 		json_decref(headers);
 		return false;

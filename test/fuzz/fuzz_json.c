@@ -39,6 +39,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				b ? "" : e2.text);
 		abort();
 	}
+	/* Each adapter's filtered load accepts and rejects exactly the same. */
+	{
+		NxKeySet   *sets[] = {&nx_amazon_keys, &nx_ebay_keys, &nx_bol_keys, &nx_kaufland_keys,
+		&nx_shopify_keys, &nx_zalando_keys, &nx_walmart_keys};
+
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		{
+			json_t	   *c = nx_json_loadb_keys((const char *) data, size, sets[i], &e2);
+
+			if ((c == NULL) != (b == NULL))
+			{
+				fprintf(stderr, "filtered load (set %zu) %s what the full load %s (%s)\n", i,
+						c ? "accepts" : "rejects", b ? "accepts" : "rejects", e2.text);
+				abort();
+			}
+			json_decref(c);
+		}
+	}
 	json_decref(a);
 	json_decref(b);
 	return 0;

@@ -14,7 +14,7 @@ markets=("$@")
 [ ${#markets[@]} -gt 0 ] || markets=(amazon ebay bol kaufland shopify zalando walmart)
 build="$here/build"
 mkdir -p "$build"
-common="canonical.c country.c crypto.c json_parse.c json_util.c money.c request.c timeutil.c"
+common="canonical.c country.c crypto.c json_parse.c json_util.c keys.c keyset.c money.c request.c timeutil.c"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$root/adapters $(pkg-config --cflags jansson libcrypto)"
 libs="$(pkg-config --libs jansson libcrypto)"
 fail=0
