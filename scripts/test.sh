@@ -29,6 +29,18 @@ else
 fi
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null 2>&1 || { record install fail; echo "$pass passed, $fail failed"; exit 1; }
 
+# adapters/keys.c is generated from the adapters' sources: stale, it could
+# leave out a key an adapter reads.
+keys_tmp=$(mktemp)
+if bash scripts/adapter_keys.sh "$keys_tmp" && cmp -s "$keys_tmp" adapters/keys.c; then
+  record adapter-keys-current ok
+else
+  diff "$keys_tmp" adapters/keys.c | head -10
+  echo "adapters/keys.c is out of date: run scripts/adapter_keys.sh"
+  record adapter-keys-current fail
+fi
+rm -f "$keys_tmp"
+
 echo "== adapter unit tests (AddressSanitizer, UBSan, leaks)"
 make -s -C test/unit clean >/dev/null 2>&1
 make -s -C test/unit run > unit.log 2>&1
