@@ -356,6 +356,13 @@ extern int	nx_keyset_lookup(const NxKeySet *set, const char *key, size_t len);
 /* nx_json_loadb, building only what keys names (NULL: everything). */
 extern json_t *nx_json_loadb_keys(const char *buffer, size_t len, const NxKeySet *keys,
 								  json_error_t *error);
+/*
+ * The same, for input known to be valid JSON and UTF-8 (valid = true: a
+ * PostgreSQL json value in a UTF-8 database): skipped values are not
+ * checked a second time.  Never for bytes from the network.
+ */
+extern json_t *nx_json_loadb_valid(const char *buffer, size_t len, const NxKeySet *keys,
+								   bool valid, json_error_t *error);
 
 extern NxKeySet nx_amazon_keys;
 extern NxKeySet nx_ebay_keys;

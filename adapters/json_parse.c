@@ -35,6 +35,7 @@ typedef struct Parser
 	size_t		buf_cap;
 	const NxKeySet *keys;		/* build only members with these keys; NULL: all */
 	int			whole_depth;	/* inside a kept-whole value: no filtering (0: not) */
+	bool		valid;			/* the input is known to be valid: skip without checking */
 } Parser;
 
 static json_t *parse_value(Parser *ps);
@@ -571,9 +572,73 @@ skip_container(Parser *ps, char close)
 	}
 }
 
+/*
+ * Skip a value of input known to be valid JSON (PostgreSQL's json type in a
+ * UTF-8 database has been checked by json_in already): find its end only.
+ */
+static bool
+skip_valid(Parser *ps)
+{
+	const char *p = ps->p;
+	const char *end = ps->end;
+	int			depth = 0;
+
+	do
+	{
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ','
+						   || *p == ':'))
+			p++;
+		if (p >= end)
+			break;
+		switch (*p)
+		{
+			case '"':
+				for (p++;;)
+				{
+					const char *q = memchr(p, '"', (size_t) (end - p));
+					const char *b;
+
+					if (q == NULL)
+					{
+						ps->p = end;
+						return fail(ps, "unexpected end of input") != NULL;
+					}
+					for (b = q; b > p && b[-1] == '\\'; b--)
+						;
+					p = q + 1;
+					if (((q - b) & 1) == 0)
+						break;	/* an even run of backslashes escapes nothing */
+				}
+				break;
+			case '{':
+			case '[':
+				depth++;
+				p++;
+				break;
+			case '}':
+			case ']':
+				depth--;
+				p++;
+				break;
+			default:
+				while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+					   *p != '\n' && *p != '\r' && *p != '\t')
+					p++;
+				break;
+		}
+	} while (depth > 0);
+	ps->p = p;
+	return depth == 0 || fail(ps, "unexpected end of input") != NULL;
+}
+
 static bool
 skip_value(Parser *ps)
 {
+	if (ps->valid)
+	{
+		skip_space(ps);
+		return skip_valid(ps);
+	}
 	skip_space(ps);
 	if (ps->p >= ps->end)
 		return fail(ps, "unexpected end of input") != NULL;
@@ -707,7 +772,14 @@ nx_json_loadb(const char *buffer, size_t len, json_error_t *error)
 json_t *
 nx_json_loadb_keys(const char *buffer, size_t len, const NxKeySet *keys, json_error_t *error)
 {
-	Parser		ps = {buffer, buffer + len, buffer, 0, error, NULL, 0, keys, 0};
+	return nx_json_loadb_valid(buffer, len, keys, false, error);
+}
+
+json_t *
+nx_json_loadb_valid(const char *buffer, size_t len, const NxKeySet *keys, bool valid,
+					json_error_t *error)
+{
+	Parser		ps = {buffer, buffer + len, buffer, 0, error, NULL, 0, keys, 0, valid && keys != NULL};
 	json_t	   *v = parse_value(&ps);
 
 	if (v != NULL)

@@ -512,6 +512,21 @@ what(int tag)
 
 static void details_complete(NexusRun *run);
 
+/*
+ * Free the parsed page as soon as what is needed is taken from it: freed
+ * at once it is still in the cache; kept until the page is stored (behind
+ * other runs' pages), freeing it cost as much as parsing it (bench/sync).
+ */
+static void
+drop_page_json(NexusRun *run)
+{
+	if (run->page)
+		json_decref(run->page);
+	if (run->page_headers)
+		json_decref(run->page_headers);
+	run->page = run->page_headers = NULL;
+}
+
 /* The page is in: find out what it lacks, or make its payload now. */
 static void
 take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
@@ -540,6 +555,7 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 		run->have_payload = true;
 		run->next_cursor = str_or_null(run->payload.next_cursor);
 		run->phase = PH_STORE;
+		drop_page_json(run);
 		return;
 	}
 
@@ -554,6 +570,7 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 		return;
 	}
 	run->next_cursor = str_or_null(p.next_cursor);
+	drop_page_json(run);
 	if (orders)
 	{
 		const char *id;

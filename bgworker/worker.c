@@ -55,7 +55,11 @@ typedef struct Active
 	bool		throttle_noted; /* rate_limited shown for the current wait */
 } Active;
 
+/* Orders this worker inserted since it last looked at the statistics. */
+#define ANALYZE_CHECK_EVERY 5000
+
 static int	my_slot;
+static int64 inserted_since_check = 0;
 static NexusHttp *http;
 static NexusWorkerStats stats;
 static Active *active;
@@ -475,6 +479,7 @@ store_page(int i)
 										counts.failed[0].error)));
 		commit_tx();
 		stored = true;
+		inserted_since_check += counts.inserted;
 		stats.pages++;
 		stats.orders += counts.inserted + counts.updated + counts.unchanged + counts.stale;
 	}
@@ -488,6 +493,51 @@ store_page(int i)
 		drop_active(i);
 	else
 		nexus_run_stored(run, stored);
+}
+
+/*
+ * A first import fills nexus.orders far faster than autovacuum analyzes it.
+ * With statistics of a nearly empty table the planner may check each new
+ * item's foreign key through the wrong index and read a whole tenant's
+ * orders every time (bench/sync measured 3x slower pages).  So after every
+ * few thousand inserted orders, when the statistics describe less than
+ * half of what the table holds, analyze the order tables now.
+ */
+static void
+maybe_analyze(void)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+
+	if (inserted_since_check < ANALYZE_CHECK_EVERY)
+		return;
+	inserted_since_check = 0;
+	PG_TRY();
+	{
+		bool		isnull;
+		bool		stale;
+
+		begin_tx("nexus: checking the order tables' statistics");
+		if (SPI_execute("SELECT c.reltuples < 0 OR pg_stat_get_live_tuples(c.oid) > 2 * c.reltuples + 1000"
+						"  FROM pg_class c WHERE c.oid = 'nexus.orders'::regclass", true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "nexus: could not read the statistics of nexus.orders");
+		stale = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (stale)
+		{
+			set_state("analyzing");
+			if (SPI_execute("ANALYZE nexus.orders, nexus.order_items", false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "nexus: ANALYZE of the order tables failed");
+		}
+		commit_tx();
+		if (stale)
+			ereport(LOG, (errmsg("nexus sync worker %d: analyzed nexus.orders and nexus.order_items (their statistics lagged behind an import)",
+								 my_slot + 1)));
+	}
+	PG_CATCH();
+	{
+		abort_tx(mcxt);
+	}
+	PG_END_TRY();
 }
 
 static void
@@ -639,6 +689,7 @@ drive(int64 *next_wake)
 		{
 			case RUN_STORE:
 				store_page(i);
+				maybe_analyze();
 				moved = true;
 				break;
 			case RUN_SAVE_TOKEN:

@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
 #include "adapter.h"
@@ -173,12 +174,17 @@ copy_page(const NxPage *page, NexusPayload *out, bool with_canonical)
 	out->next_cursor = pstr(page->next_cursor);
 }
 
-/* keys: build only what the adapter reads (a payload), or NULL (headers). */
+/*
+ * keys: build only what the adapter reads (a payload), or NULL (headers);
+ * valid: a json datum in a UTF-8 database, whose skipped parts json_in has
+ * checked already.
+ */
 static json_t *
-load(const char *json, size_t len, const NxKeySet *keys, char **error)
+load(const char *json, size_t len, const NxKeySet *keys, bool valid, char **error)
 {
 	json_error_t jerr;
-	json_t	   *j = nx_json_loadb_keys(json, len, keys, &jerr);
+	json_t	   *j = nx_json_loadb_valid(json, len, keys,
+										valid && GetDatabaseEncoding() == PG_UTF8, &jerr);
 
 	if (j == NULL)
 		*error = psprintf("payload is not valid JSON: %s (line %d, column %d)",
@@ -206,12 +212,12 @@ nexus_adapt_payload(const char *marketplace, const char *json, size_t len,
 		return false;
 	}
 	arena_reset();
-	if (headers_json && (headers = load(headers_json, strlen(headers_json), NULL, error)) == NULL)
+	if (headers_json && (headers = load(headers_json, strlen(headers_json), NULL, false, error)) == NULL)
 	{
 		*error = psprintf("headers: %s", *error);
 		return false;
 	}
-	if ((doc = load(json, len, a->keys, error)) == NULL)
+	if ((doc = load(json, len, a->keys, (mode & NEXUS_PAYLOAD_VALID) != 0, error)) == NULL)
 	{
 		json_decref(headers);
 		return false;
@@ -274,7 +280,7 @@ nexus_adapt_verify_webhook(const char *marketplace, const char *body, size_t len
 		return false;
 	}
 	arena_reset();
-	if ((headers = load(headers_json, strlen(headers_json), NULL, error)) == NULL)
+	if ((headers = load(headers_json, strlen(headers_json), NULL, false, error)) == NULL)
 		return false;
 	memset(&in, 0, sizeof(in));
 	in.body = body;
@@ -311,9 +317,9 @@ nexus_adapt_parse_webhook(const char *marketplace, const char *body, size_t len,
 		return false;
 	}
 	arena_reset();
-	if ((headers = load(headers_json, strlen(headers_json), NULL, error)) == NULL)
+	if ((headers = load(headers_json, strlen(headers_json), NULL, false, error)) == NULL)
 		return false;
-	if ((doc = load(body, len, NULL, error)) == NULL)
+	if ((doc = load(body, len, NULL, false, error)) == NULL)
 	{
 		json_decref(headers);
 		return false;

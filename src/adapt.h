@@ -109,6 +109,11 @@ extern bool nexus_adapt_payload(const char *marketplace, const char *json, size_
 #define NEXUS_PAYLOAD_ANY	3
 /* Also fill NexusOrder.canonical (the ingest does not need it). */
 #define NEXUS_PAYLOAD_CANONICAL 4
+/*
+ * The payload is a json datum: json_in has checked it, so what the adapter
+ * does not read is skipped without being checked again (UTF-8 databases).
+ */
+#define NEXUS_PAYLOAD_VALID 8
 
 extern bool nexus_adapt_verify_webhook(const char *marketplace, const char *body, size_t len,
 									   const char *headers_json, const char *secret,

@@ -96,7 +96,7 @@ nexus_normalize_order(PG_FUNCTION_ARGS)
 
 	require_marketplace(marketplace);
 	if (!nexus_adapt_payload(marketplace, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
-							 NULL, NEXUS_PAYLOAD_ORDER | NEXUS_PAYLOAD_CANONICAL, &p, &error))
+							 NULL, NEXUS_PAYLOAD_ORDER | NEXUS_PAYLOAD_CANONICAL | NEXUS_PAYLOAD_VALID, &p, &error))
 		payload_error(marketplace, error);
 	warn_orders(marketplace, &p);
 	PG_RETURN_DATUM(jsonb_from_text(p.orders[0].canonical));
@@ -131,7 +131,7 @@ nexus_normalize_page(PG_FUNCTION_ARGS)
 	payload = PG_GETARG_TEXT_PP(1);
 	require_marketplace(marketplace);
 	if (!nexus_adapt_payload(marketplace, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
-							 headers_arg(fcinfo, 2), NEXUS_PAYLOAD_PAGE | NEXUS_PAYLOAD_CANONICAL,
+							 headers_arg(fcinfo, 2), NEXUS_PAYLOAD_PAGE | NEXUS_PAYLOAD_CANONICAL | NEXUS_PAYLOAD_VALID,
 							 &p, &error))
 		payload_error(marketplace, error);
 	warn_orders(marketplace, &p);
@@ -270,7 +270,7 @@ nexus_ingest_orders(PG_FUNCTION_ARGS)
 		elog(ERROR, "nexus: SPI_connect failed");
 	nexus_connection_for_write(conn, &tenant, &marketplace, "orders:write");
 	if (!nexus_adapt_payload(marketplace, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
-							 headers, NEXUS_PAYLOAD_ANY, &p, &error))
+							 headers, NEXUS_PAYLOAD_ANY | NEXUS_PAYLOAD_VALID, &p, &error))
 		payload_error(marketplace, error);
 	warn_orders(marketplace, &p);
 	nexus_ingest_payload(&tenant, conn, marketplace, &p, &counts);
