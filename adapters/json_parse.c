@@ -161,6 +161,20 @@ scan_string(Parser *ps, const char **out, size_t *len)
 	size_t		n = 0;
 	bool		escaped = false;
 
+	/* Known-valid input: the string ends at the first quote, unless a backslash comes first. */
+	if (ps->valid)
+	{
+		const char *q = memchr(ps->p, '"', (size_t) (ps->end - ps->p));
+
+		if (q != NULL && memchr(ps->p, '\\', (size_t) (q - ps->p)) == NULL)
+		{
+			*out = s;
+			*len = q - s;
+			ps->p = q + 1;
+			return true;
+		}
+	}
+
 	/* fast path: no escapes */
 	while (ps->p < ps->end)
 	{
