@@ -437,6 +437,13 @@ typedef struct NxSyncContext
 typedef struct NxThrottle
 {
 	int64_t		wait_ms;
+	/*
+	 * The sustained rate, in requests per second, that a response says the
+	 * endpoint allows (Amazon's x-amzn-RateLimit-Limit); 0 when it says none.
+	 * The engine then paces requests with a token bucket of the size the
+	 * vtable's list_burst / detail_burst give.
+	 */
+	double		rate;
 } NxThrottle;
 
 /* ---------- the vtable ---------- */
@@ -478,6 +485,9 @@ typedef struct NxAdapter
 	int			lag_seconds;
 	/* Furthest back a list can search, in days (0: no limit). */
 	int			max_days_back;
+	/* Documented bucket sizes of the list and detail endpoints, for NxThrottle.rate. */
+	int			list_burst;
+	int			detail_burst;
 
 	/*
 	 * Default api_base and auth_base (malloc'd) for a connection whose

@@ -829,10 +829,23 @@ amazon_detail_merge(json_t **acc, const json_t *response, char **next_cursor, Nx
 static void
 amazon_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
 {
+	const char *limit = nx_header(headers, "x-amzn-ratelimit-limit");
+
 	(void) status;
-	(void) headers;
 	(void) now_ms;
 	out->wait_ms = -1;
+	out->rate = 0;
+	/* "0.0167": the endpoint's sustained rate; a 429 says nothing of how long to wait. */
+	if (limit != NULL)
+	{
+		char	   *end;
+		double		r = strtod(limit, &end);
+
+		while (*end == ' ')
+			end++;
+		if (end != limit && *end == '\0' && r >= 0.001 && r <= 10000)
+			out->rate = r;
+	}
 }
 
 const NxAdapter nx_amazon_adapter = {
@@ -846,6 +859,9 @@ const NxAdapter nx_amazon_adapter = {
 	.max_page_size = AMAZON_MAX_PAGE,
 	.lag_seconds = AMAZON_LAG_SECONDS,
 	.max_days_back = 0,
+	/* usage plans: getOrders burst 20, getOrderItems burst 30 */
+	.list_burst = 20,
+	.detail_burst = 30,
 	.base_urls = amazon_base_urls,
 	.token_request = amazon_token_request,
 	.list_request = amazon_list_request,

@@ -55,6 +55,19 @@ typedef struct Detail
 	bool		done;
 } Detail;
 
+/*
+ * A token bucket for one kind of request (list or detail) of a run, for
+ * marketplaces that announce a sustained rate (Amazon): up to burst
+ * requests at once, then rate per second.  rate 0: not paced.
+ */
+typedef struct Bucket
+{
+	double		rate;
+	double		tokens;
+	int			burst;
+	int64		at_ms;
+} Bucket;
+
 struct NexusRun
 {
 	int64		run_id;
@@ -87,6 +100,7 @@ struct NexusRun
 	int			failures;		/* failed attempts in a row */
 	char	   *last_error;
 	int			requests;
+	Bucket		buckets[2];		/* 0: list and token requests, 1: details */
 
 	/* The page being read. */
 	json_t	   *page;
@@ -207,6 +221,10 @@ nexus_run_create(const NexusRunSpec *spec, const NexusRunLimits *limits, char **
 		run->since = Max(run->since, floor);
 	}
 	run->cursor = str_or_null(spec->page_cursor);
+	run->buckets[0].burst = Max(a->list_burst, 1);
+	run->buckets[0].tokens = run->buckets[0].burst;
+	run->buckets[1].burst = Max(a->detail_burst, 1);
+	run->buckets[1].tokens = run->buckets[1].burst;
 	run->mcxt = AllocSetContextCreate(TopMemoryContext, "nexus sync run", ALLOCSET_DEFAULT_SIZES);
 
 	run->credentials = nx_json_loadb(spec->credentials_json, strlen(spec->credentials_json), &jerr);
@@ -336,6 +354,28 @@ backoff_ms(const NexusRunLimits *l, int n)
 	return (int64) (d / 2 + pg_prng_double(&pg_global_prng_state) * d / 2);
 }
 
+/*
+ * May a request of this kind go now?  If the bucket is empty, no, and the
+ * run sleeps until it holds a token again.
+ */
+static bool
+may_send(NexusRun *run, int kind, int64 now_ms)
+{
+	Bucket	   *b = &run->buckets[kind];
+
+	if (b->rate <= 0)
+		return true;
+	b->tokens = Min((double) b->burst, b->tokens + (now_ms - b->at_ms) * b->rate / 1000.0);
+	b->at_ms = now_ms;
+	if (b->tokens >= 1)
+	{
+		b->tokens -= 1;
+		return true;
+	}
+	run->wake_at_ms = Max(run->wake_at_ms, now_ms + (int64) ((1 - b->tokens) * 1000.0 / b->rate) + 1);
+	return false;
+}
+
 static bool
 send(NexusRun *run, NexusHttp *http, NxRequest *req, int tag)
 {
@@ -391,7 +431,7 @@ nexus_run_advance(NexusRun *run, NexusHttp *http, int64 now_ms, NexusRunStatus *
 						run->token_in_flight = true;
 				}
 			}
-			else if (run->phase == PH_LIST && !run->list_in_flight)
+			else if (run->phase == PH_LIST && !run->list_in_flight && may_send(run, 0, now_ms))
 			{
 				fill_context(run, &ctx, now_ms);
 				nx_request_init(&req, "GET");
@@ -413,6 +453,8 @@ nexus_run_advance(NexusRun *run, NexusHttp *http, int64 now_ms, NexusRunStatus *
 
 					if (d->done || d->sent)
 						continue;
+					if (!may_send(run, 1, now_ms))
+						break;
 					fill_context(run, &ctx, now_ms);
 					nx_request_init(&req, "GET");
 					if (run->a->detail_request(&ctx, d->id, d->cursor, &req, &err) != NX_OK)
@@ -665,7 +707,7 @@ void
 nexus_run_response(NexusRun *run, NexusHttpResult *r, int64 now_ms)
 {
 	int			tag = r->tag;
-	NxThrottle	th = {-1};
+	NxThrottle	th = {-1, 0};
 	json_t	   *headers = (json_t *) r->headers;
 	char		body[256];
 
@@ -685,6 +727,14 @@ nexus_run_response(NexusRun *run, NexusHttpResult *r, int64 now_ms)
 	}
 	if (run->a->throttle && headers)
 		run->a->throttle((int) r->status, headers, now_ms, &th);
+	if (th.rate > 0)
+	{
+		Bucket	   *b = &run->buckets[tag >= 0 ? 1 : 0];
+
+		if (b->rate <= 0)
+			b->at_ms = now_ms;
+		b->rate = th.rate;
+	}
 	snippet(r->body, r->body_len, body, sizeof(body));
 
 	if (r->status == 429)

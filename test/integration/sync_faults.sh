@@ -139,6 +139,19 @@ check "after a success the connection is active again" \
   test "$(q "SELECT status || ' ' || consecutive_failures FROM nexus.marketplace_connections WHERE id = '${C[$m]}'")" = "active 0"
 check "and holds every order once" compare "$SIM_main" "${C[$m]}" "${A[$m]}"
 
+# Amazon announces its sustained rate (x-amzn-RateLimit-Limit): after the
+# documented burst (30 order-item calls) nexus paces itself at that rate
+# instead of waiting for 429s.  2 per second here: 45 item calls take 7.5 s.
+read -r paced_conn paced_acct < <(connect "$SIM_main" amazon 5 45 100 '"amazon_rate_limit": "2.0"')
+t0=$(date +%s%N)
+q "SELECT count(*) FROM nexus.sync_now('$paced_conn')" >/dev/null
+wait_idle 60
+paced_ms=$((($(date +%s%N) - t0) / 1000000))
+check "amazon at 2 requests/s: paced after the burst (${paced_ms} ms, >= 6 s)" test "$paced_ms" -ge 6000
+check "amazon at 2 requests/s: without a single 429" \
+  test "$(q "SELECT throttled_waits FROM nexus.sync_runs WHERE connection_id = '$paced_conn'")" = 0
+check "amazon at 2 requests/s: every order once" compare "$SIM_main" "$paced_conn" "$paced_acct"
+
 stats=$(sim "$SIM_main" GET /_sim/stats)
 check "the simulator rejected only the expired tokens and the wrong secret" \
   test "$(echo "$stats" | grep -o '"rejected_total":[0-9]*'),$(echo "$stats" | grep -o '"reason":"expired access token"' | wc -l)" = '"rejected_total":6,5'

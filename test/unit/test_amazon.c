@@ -1016,17 +1016,31 @@ NX_TEST(amazon_detail_merge_ends_on_an_empty_token)
 	json_decref(order);
 }
 
-NX_TEST(amazon_throttle_says_nothing)
+NX_TEST(amazon_throttle_reads_the_rate_not_a_wait)
 {
 	json_t	   *headers = json_pack("{s:s,s:s}", "x-amzn-ratelimit-limit", "0.0167",
 									"content-type", "application/json");
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
+	static const char *const garbage[] = {"", "fast", "-1", "0", "1e9", "0.5x", "nan", NULL};
 
-	/* no Retry-After on a 429, and a rate is not a wait: the engine backs off */
+	/* no Retry-After on a 429, and a rate is not a wait: the engine backs off ... */
 	nx_amazon_adapter.throttle(429, headers, INT64_C(1741768800000), &t);
 	CHECK_INT(t.wait_ms, -1);
+	/* ... but paces later requests at the announced rate */
+	CHECK(t.rate > 0.0166 && t.rate < 0.0168);
 	t.wait_ms = 12345;
 	nx_amazon_adapter.throttle(200, NULL, 0, &t);
 	CHECK_INT(t.wait_ms, -1);
+	CHECK(t.rate == 0);
+	for (int i = 0; garbage[i]; i++)
+	{
+		json_object_set_new(headers, "x-amzn-ratelimit-limit", json_string(garbage[i]));
+		t.rate = 5;
+		nx_amazon_adapter.throttle(200, headers, 0, &t);
+		if (t.rate != 0)
+			nx_test_fail(__FILE__, __LINE__, "rate \"%s\" read as %g", garbage[i], t.rate);
+	}
+	CHECK_INT(nx_amazon_adapter.list_burst, 20);
+	CHECK_INT(nx_amazon_adapter.detail_burst, 30);
 	json_decref(headers);
 }

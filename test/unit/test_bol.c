@@ -1194,7 +1194,7 @@ static long long
 bol_wait(const char *retry_after, const char *remaining, const char *reset)
 {
 	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	if (retry_after)
 		json_object_set_new(h, "retry-after", json_string(retry_after));
@@ -1211,7 +1211,7 @@ NX_TEST(bol_throttle_reads_the_fixture_429)
 {
 	json_t	   *h = nx_fixture_headers("bol/throttled_429.headers");
 	json_t	   *ok = nx_fixture_headers("bol/orders_page1.headers");
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	nx_bol_adapter.throttle(429, h, INT64_C(1741773600000), &t);
 	CHECK_INT(t.wait_ms, 37000);

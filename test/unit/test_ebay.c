@@ -1193,7 +1193,7 @@ NX_TEST(ebay_list_refuses_what_it_cannot_send)
 NX_TEST(ebay_throttle_says_nothing)
 {
 	json_t	   *headers = json_pack("{s:s}", "retry-after", "30");
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	/* eBay documents no throttling headers: a 429 means back off */
 	nx_ebay_adapter.throttle(429, NULL, INT64_C(1741768800000), &t);

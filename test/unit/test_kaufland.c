@@ -1062,7 +1062,7 @@ NX_TEST(kaufland_detail_merge_takes_a_bare_order_and_refuses_others)
 NX_TEST(kaufland_throttle_says_nothing)
 {
 	json_t	   *headers = json_pack("{s:s}", "retry-after", "30");
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	/* a 429 comes with no budget headers: back off */
 	kaufland->throttle(429, NULL, INT64_C(1741768800000), &t);

@@ -1088,7 +1088,7 @@ shop_wait(int status, const char *name1, const char *value1, const char *name2,
 		  const char *value2)
 {
 	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	if (name1)
 		json_object_set_new(h, name1, json_string(value1));
@@ -1103,7 +1103,7 @@ NX_TEST(shopify_throttle)
 {
 	json_t	   *h429 = nx_fixture_headers("shopify/throttled_429.headers");
 	json_t	   *h200 = nx_fixture_headers("shopify/orders_page1.headers");
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 	const struct
 	{
 		const char *retry_after;

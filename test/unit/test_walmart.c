@@ -876,7 +876,7 @@ wm_wait(int status, const char *name1, const char *value1, const char *name2,
 		const char *value2)
 {
 	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	if (name1)
 		json_object_set_new(h, name1, json_string(value1));
@@ -892,7 +892,7 @@ wm_wait(int status, const char *name1, const char *value1, const char *name2,
 NX_TEST(walmart_throttle)
 {
 	char		at[32];
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 	json_t	   *h;
 
 	walmart->throttle(429, NULL, WM_NOW_MS, &t);

@@ -828,7 +828,7 @@ static int64_t
 zal_wait(int status, const char *name, const char *value)
 {
 	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	if (name)
 		json_object_set_new(h, name, json_string(value));
@@ -840,7 +840,7 @@ zal_wait(int status, const char *name, const char *value)
 NX_TEST(zalando_throttle)
 {
 	json_t	   *h = nx_fixture_headers("zalando/throttled_429.headers");
-	NxThrottle	t = {12345};
+	NxThrottle	t = {12345, 0};
 
 	zalando->throttle(429, h, INT64_C(1741780000000), &t);
 	CHECK_INT(t.wait_ms, 21000);
