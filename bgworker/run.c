@@ -363,17 +363,19 @@ may_send(NexusRun *run, int kind, int64 now_ms)
 {
 	Bucket	   *b = &run->buckets[kind];
 
-	if (b->rate <= 0)
-		return true;
-	b->tokens = Min((double) b->burst, b->tokens + (now_ms - b->at_ms) * b->rate / 1000.0);
-	b->at_ms = now_ms;
-	if (b->tokens >= 1)
+	if (b->rate > 0)
 	{
-		b->tokens -= 1;
-		return true;
+		b->tokens = Min((double) b->burst, b->tokens + (now_ms - b->at_ms) * b->rate / 1000.0);
+		b->at_ms = now_ms;
+		if (b->tokens < 1)
+		{
+			run->wake_at_ms = Max(run->wake_at_ms, now_ms + (int64) ((1 - b->tokens) * 1000.0 / b->rate) + 1);
+			return false;
+		}
 	}
-	run->wake_at_ms = Max(run->wake_at_ms, now_ms + (int64) ((1 - b->tokens) * 1000.0 / b->rate) + 1);
-	return false;
+	/* Counted also before the rate is known: the first answers tell it. */
+	b->tokens -= 1;
+	return true;
 }
 
 static bool
