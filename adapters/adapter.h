@@ -446,6 +446,52 @@ typedef struct NxThrottle
 	double		rate;
 } NxThrottle;
 
+/*
+ * The steps the request builders below share.  Each fails with a message
+ * naming the field; the wording is the one the adapters' tests expect.
+ */
+
+/* rc, after freeing r when rc is NX_FAIL: a failed build leaves the request empty. */
+extern int	nx_request_finish(NxRequest *r, int rc);
+/* Init out with User-Agent and Accept; base (named what) and ctx->user_agent must be non-empty. */
+extern int	nx_request_begin(const NxSyncContext *ctx, const char *method, const char *base,
+							 const char *what, const char *accept, NxRequest *out, NxError *err);
+/* A non-empty credential; field NULL: "credentials: <key>: missing", else named field. */
+extern int	nx_credential(const json_t *credentials, const char *key, const char *field,
+						  const char **out, NxError *err);
+/* Append "name: value"; a NULL or empty value, a line break or no memory fails naming field. */
+extern int	nx_request_field_header(NxRequest *r, const char *name, const char *value,
+									const char *field, NxError *err);
+/* User-Agent and Accept by nx_request_field_header, named "user_agent" and "accept". */
+extern int	nx_request_agent_headers(const NxSyncContext *ctx, const char *accept, NxRequest *out,
+									 NxError *err);
+/* "Authorization: Basic ..." of client_id and client_secret, the encoded copy wiped. */
+extern int	nx_request_basic(NxRequest *r, const char *id, const char *secret, NxError *err);
+/* "name: <scheme>ctx->access_token", the token required; field NULL: "access token: ...". */
+extern int	nx_request_access_token(const NxSyncContext *ctx, const char *name, const char *scheme,
+									const char *field, NxRequest *out, NxError *err);
+/* POST auth_base + path: client credentials, Basic; headers adds the marketplace's own first. */
+extern int	nx_client_credentials_request(const NxSyncContext *ctx, const char *path,
+										  int (*headers) (const NxSyncContext *ctx, NxRequest *r,
+														  NxError *err),
+										  NxRequest *out, NxError *err);
+/* id can be one path segment: not missing, and not "." or "..", which clients resolve. */
+extern int	nx_check_segment(const char *id, const char *field, NxError *err);
+/* *url = base + path + the order id percent-encoded, checked by nx_check_segment. */
+extern int	nx_detail_url(const char *base, const char *path, const char *id, char **url,
+						  NxError *err);
+/* ctx->page_size when it is from 1 to max, else max. */
+extern int	nx_page_size(const NxSyncContext *ctx, int max);
+/* since must lie from 1970 to the end of year 9999: "since: <n> is out of range". */
+extern int	nx_check_since(int64_t since, NxError *err);
+/* A header's whole number: 1 to max_digits (<= 18) digits, blanks around; else false. */
+extern bool nx_parse_count(const char *s, int max_digits, int64_t *out);
+/* Retry-After seconds ("21", "2.0") in ms, rounded up, at most an hour; false past a day. */
+extern bool nx_retry_after_ms(const char *s, int64_t *ms);
+/* *api_base, *auth_base = malloc'd copies (auth NULL: none); NX_FAIL leaves both NULL. */
+extern int	nx_base_urls(const char *api, const char *auth, char **api_base, char **auth_base,
+						 NxError *err);
+
 /* ---------- the vtable ---------- */
 
 typedef struct NxAdapter

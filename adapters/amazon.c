@@ -448,8 +448,6 @@ amazon_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *
 #define AMAZON_LAG_SECONDS 120
 #define AMAZON_ACCEPT "application/json"
 #define AMAZON_AUTH_BASE "https://api.amazon.com"
-/* 9999-12-31T23:59:59Z: the last time "YYYY-MM-DDTHH:MM:SSZ" can write */
-#define AMAZON_TIME_MAX INT64_C(253402300799)
 
 /* Marketplace ids served by the North America and Far East endpoints; the rest are EU. */
 static const char *const amazon_na_ids[] = {
@@ -479,61 +477,7 @@ amazon_base_urls(const json_t *credentials, const char *region, char **api_base,
 		api = "https://sellingpartnerapi-na.amazon.com";
 	else if (region != NULL && amazon_id_in(amazon_fe_ids, region))
 		api = "https://sellingpartnerapi-fe.amazon.com";
-	*api_base = nx_strdup(api);
-	*auth_base = nx_strdup(AMAZON_AUTH_BASE);
-	if (*api_base == NULL || *auth_base == NULL)
-	{
-		free(*api_base);
-		free(*auth_base);
-		*api_base = *auth_base = NULL;
-		return nx_fail(err, "base urls: out of memory");
-	}
-	return NX_OK;
-}
-
-/* A failed build leaves the request empty, so that freeing it again is harmless. */
-static int
-amazon_finish(NxRequest *out, int rc)
-{
-	if (rc != NX_OK)
-		nx_request_free(out);
-	return rc;
-}
-
-/* A credential a request needs: a non-empty string. */
-static int
-amazon_credential(const NxSyncContext *ctx, const char *key, const char **out, NxError *err)
-{
-	*out = nx_nonempty(nx_json_str(ctx->credentials, key));
-	if (*out == NULL)
-		return nx_fail(err, "credentials: %s: missing", key);
-	return NX_OK;
-}
-
-/* An empty request to base with the headers every Amazon call carries. */
-static int
-amazon_begin(const NxSyncContext *ctx, const char *method, const char *base, const char *what,
-			 NxRequest *out, NxError *err)
-{
-	nx_request_init(out, method);
-	if (nx_nonempty(base) == NULL)
-		return nx_fail(err, "%s: missing", what);
-	if (nx_nonempty(ctx->user_agent) == NULL)
-		return nx_fail(err, "user_agent: missing");
-	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
-		nx_request_header(out, "Accept", "%s", AMAZON_ACCEPT) != NX_OK)
-		return nx_fail(err, "user_agent: out of memory or not a single line");
-	return NX_OK;
-}
-
-static int
-amazon_authorize(const NxSyncContext *ctx, NxRequest *out, NxError *err)
-{
-	if (nx_nonempty(ctx->access_token) == NULL)
-		return nx_fail(err, "access token: missing (request one first)");
-	if (nx_request_header(out, "x-amz-access-token", "%s", ctx->access_token) != NX_OK)
-		return nx_fail(err, "access token: out of memory or not a single line");
-	return NX_OK;
+	return nx_base_urls(api, AMAZON_AUTH_BASE, api_base, auth_base, err);
 }
 
 /* Overwrite a secret before freeing it. */
@@ -572,10 +516,11 @@ amazon_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 	const char *secret;
 	char	   *body;
 
-	if (amazon_begin(ctx, "POST", ctx->auth_base, "auth_base", out, err) != NX_OK ||
-		amazon_credential(ctx, "refresh_token", &refresh, err) != NX_OK ||
-		amazon_credential(ctx, "lwa_client_id", &id, err) != NX_OK ||
-		amazon_credential(ctx, "lwa_client_secret", &secret, err) != NX_OK)
+	if (nx_request_begin(ctx, "POST", ctx->auth_base, "auth_base", AMAZON_ACCEPT, out,
+						 err) != NX_OK ||
+		nx_credential(ctx->credentials, "refresh_token", NULL, &refresh, err) != NX_OK ||
+		nx_credential(ctx->credentials, "lwa_client_id", NULL, &id, err) != NX_OK ||
+		nx_credential(ctx->credentials, "lwa_client_secret", NULL, &secret, err) != NX_OK)
 		return NX_FAIL;
 	if ((out->url = nx_sprintf("%s/auth/o2/token", ctx->auth_base)) == NULL ||
 		nx_request_header(out, "Content-Type", "application/x-www-form-urlencoded") != NX_OK ||
@@ -588,7 +533,7 @@ amazon_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 static int
 amazon_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	return amazon_finish(out, amazon_build_token(ctx, out, err));
+	return nx_request_finish(out, amazon_build_token(ctx, out, err));
 }
 
 /* The list URL: the first page from since, or the page of a NextToken. */
@@ -599,17 +544,15 @@ amazon_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor, cha
 	char	   *region;
 	char	   *token = NULL;
 	char		when[32];
-	int			n = AMAZON_MAX_PAGE;
+	int			n = nx_page_size(ctx, AMAZON_MAX_PAGE);
 
 	*url = NULL;
 	if (nx_nonempty(ctx->region) == NULL)
 		return nx_fail(err, "region: missing (the Amazon marketplace id)");
 	if (cursor != NULL && cursor[0] == '\0')
 		return nx_fail(err, "cursor: empty NextToken");
-	if (cursor == NULL && (since < 0 || since > AMAZON_TIME_MAX))
-		return nx_fail(err, "since: %lld is out of range", (long long) since);
-	if (ctx->page_size > 0 && ctx->page_size < n)
-		n = ctx->page_size;
+	if (cursor == NULL && nx_check_since(since, err) != NX_OK)
+		return NX_FAIL;
 
 	region = nx_url_encode(ctx->region);
 	if (cursor != NULL)
@@ -639,31 +582,17 @@ amazon_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
 {
 	int			rc = NX_FAIL;
 
-	if (amazon_begin(ctx, "GET", ctx->api_base, "api_base", out, err) == NX_OK &&
+	if (nx_request_begin(ctx, "GET", ctx->api_base, "api_base", AMAZON_ACCEPT, out,
+						 err) == NX_OK &&
 		amazon_list_url(ctx, since, cursor, &out->url, err) == NX_OK)
-		rc = amazon_authorize(ctx, out, err);
-	return amazon_finish(out, rc);
+		rc = nx_request_access_token(ctx, "x-amz-access-token", "", NULL, out, err);
+	return nx_request_finish(out, rc);
 }
 
 /*
- * An order id as one path segment.  Percent-encoding keeps "/" and "?" out
- * of it; "." and ".." are refused as well, since HTTP clients resolve them
- * as dot segments.
+ * getOrderItems for one order; cursor is the NextToken of its previous
+ * page.  Percent-encoding keeps the order id one path segment.
  */
-static int
-amazon_path_id(const char *id, char **out, NxError *err)
-{
-	*out = NULL;
-	if (id == NULL || id[0] == '\0')
-		return nx_fail(err, "order id: missing");
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return nx_fail(err, "order id: \"%s\" is not a path segment", id);
-	if ((*out = nx_url_encode(id)) == NULL)
-		return nx_fail(err, "order id: out of memory");
-	return NX_OK;
-}
-
-/* getOrderItems for one order; cursor is the NextToken of its previous page. */
 static int
 amazon_items_url(const NxSyncContext *ctx, const char *id, const char *cursor, char **url,
 				 NxError *err)
@@ -674,8 +603,10 @@ amazon_items_url(const NxSyncContext *ctx, const char *id, const char *cursor, c
 	*url = NULL;
 	if (cursor != NULL && cursor[0] == '\0')
 		return nx_fail(err, "cursor: empty NextToken");
-	if (amazon_path_id(id, &path_id, err) != NX_OK)
+	if (nx_check_segment(id, "order id", err) != NX_OK)
 		return NX_FAIL;
+	if ((path_id = nx_url_encode(id)) == NULL)
+		return nx_fail(err, "order id: out of memory");
 	if (cursor == NULL)
 		*url = nx_sprintf("%s/orders/v0/orders/%s/orderItems", ctx->api_base, path_id);
 	else if ((token = nx_url_encode(cursor)) != NULL)
@@ -694,10 +625,11 @@ amazon_detail_request(const NxSyncContext *ctx, const char *id, const char *curs
 {
 	int			rc = NX_FAIL;
 
-	if (amazon_begin(ctx, "GET", ctx->api_base, "api_base", out, err) == NX_OK &&
+	if (nx_request_begin(ctx, "GET", ctx->api_base, "api_base", AMAZON_ACCEPT, out,
+						 err) == NX_OK &&
 		amazon_items_url(ctx, id, cursor, &out->url, err) == NX_OK)
-		rc = amazon_authorize(ctx, out, err);
-	return amazon_finish(out, rc);
+		rc = nx_request_access_token(ctx, "x-amz-access-token", "", NULL, out, err);
+	return nx_request_finish(out, rc);
 }
 
 /*

@@ -775,8 +775,6 @@ bol_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *out
 #define BOL_MAX_DAYS_BACK 90
 #define BOL_ACCEPT "application/vnd.retailer.v10+json"
 #define BOL_TOKEN_ACCEPT "application/json"
-/* 9999-12-31T23:59:59Z: the last time a date can write */
-#define BOL_TIME_MAX INT64_C(253402300799)
 /* The longest wait a response may ask for; longer ones are cut to this. */
 #define BOL_WAIT_MAX_MS INT64_C(3600000)
 /* More digits than this is no wait at all, but garbage. */
@@ -788,81 +786,37 @@ bol_base_urls(const json_t *credentials, const char *region, char **api_base, ch
 {
 	(void) credentials;
 	(void) region;
-	*api_base = nx_strdup(BOL_API_BASE);
-	*auth_base = nx_strdup(BOL_AUTH_BASE);
-	if (*api_base == NULL || *auth_base == NULL)
-	{
-		free(*api_base);
-		free(*auth_base);
-		*api_base = *auth_base = NULL;
-		return nx_fail(err, "base urls: out of memory");
-	}
-	return NX_OK;
-}
-
-/* A failed build leaves the request empty, so that freeing it again is harmless. */
-static int
-bol_finish(NxRequest *out, int rc)
-{
-	if (rc != NX_OK)
-		nx_request_free(out);
-	return rc;
-}
-
-/* An empty request to base with User-Agent and Accept. */
-static int
-bol_begin(const NxSyncContext *ctx, const char *method, const char *base, const char *what,
-		  const char *accept, NxRequest *out, NxError *err)
-{
-	nx_request_init(out, method);
-	if (nx_nonempty(base) == NULL)
-		return nx_fail(err, "%s: missing", what);
-	if (nx_nonempty(ctx->user_agent) == NULL)
-		return nx_fail(err, "user_agent: missing");
-	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
-		nx_request_header(out, "Accept", "%s", accept) != NX_OK)
-		return nx_fail(err, "user_agent: out of memory or not a single line");
-	return NX_OK;
-}
-
-static int
-bol_authorize(const NxSyncContext *ctx, NxRequest *out, NxError *err)
-{
-	if (nx_nonempty(ctx->access_token) == NULL)
-		return nx_fail(err, "access token: missing (request one first)");
-	if (nx_request_header(out, "Authorization", "Bearer %s", ctx->access_token) != NX_OK)
-		return nx_fail(err, "access token: out of memory or not a single line");
-	return NX_OK;
+	return nx_base_urls(BOL_API_BASE, BOL_AUTH_BASE, api_base, auth_base, err);
 }
 
 /* Client credentials: the grant type goes in the query, and there is no body. */
 static int
 bol_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	const char *id = nx_nonempty(nx_json_str(ctx->credentials, "client_id"));
-	const char *secret = nx_nonempty(nx_json_str(ctx->credentials, "client_secret"));
-	char	   *basic;
-	int			rc;
+	const char *id;
+	const char *secret;
 
-	if (bol_begin(ctx, "POST", ctx->auth_base, "auth_base", BOL_TOKEN_ACCEPT, out, err) != NX_OK)
+	if (nx_request_begin(ctx, "POST", ctx->auth_base, "auth_base", BOL_TOKEN_ACCEPT, out,
+						 err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_id", NULL, &id, err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_secret", NULL, &secret, err) != NX_OK)
 		return NX_FAIL;
-	if (id == NULL || secret == NULL)
-		return nx_fail(err, "credentials: %s: missing", id ? "client_secret" : "client_id");
-	if ((out->url = nx_sprintf("%s/token?grant_type=client_credentials", ctx->auth_base)) == NULL ||
-		(basic = nx_basic_auth(id, secret)) == NULL)
+	if ((out->url = nx_sprintf("%s/token?grant_type=client_credentials", ctx->auth_base)) == NULL)
 		return nx_fail(err, "token request: out of memory");
-	rc = nx_request_header(out, "Authorization", "%s", basic);
-	memset(basic, 0, strlen(basic));
-	free(basic);
-	if (rc != NX_OK)
-		return nx_fail(err, "credentials: client_id or client_secret: not a single line");
-	return NX_OK;
+	return nx_request_basic(out, id, secret, err);
 }
 
 static int
 bol_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	return bol_finish(out, bol_build_token(ctx, out, err));
+	return nx_request_finish(out, bol_build_token(ctx, out, err));
+}
+
+/* A GET on the Retailer API, in its versioned media type. */
+static int
+bol_begin(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	return nx_request_begin(ctx, "GET", ctx->api_base, "api_base", BOL_ACCEPT, out, err);
 }
 
 /* A page of the order list; page size is bol's fixed 50, whatever was asked. */
@@ -876,8 +830,8 @@ bol_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor, char *
 	*url = NULL;
 	if (cursor != NULL && bol_page_number(cursor, "cursor", &page, err) != NX_OK)
 		return NX_FAIL;
-	if (since < 0 || since > BOL_TIME_MAX)
-		return nx_fail(err, "since: %lld is out of range", (long long) since);
+	if (nx_check_since(since, err) != NX_OK)
+		return NX_FAIL;
 	nx_time_format(since, when, sizeof(when));
 	/* latest-change-date is a date: the day of since */
 	*url = nx_sprintf("%s/retailer/orders?page=%ld&status=ALL&fulfilment-method=ALL"
@@ -893,10 +847,10 @@ bol_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor, Nx
 {
 	int			rc = NX_FAIL;
 
-	if (bol_begin(ctx, "GET", ctx->api_base, "api_base", BOL_ACCEPT, out, err) == NX_OK &&
+	if (bol_begin(ctx, out, err) == NX_OK &&
 		bol_list_url(ctx, since, cursor, &out->url, err) == NX_OK)
-		rc = bol_authorize(ctx, out, err);
-	return bol_finish(out, rc);
+		rc = nx_request_access_token(ctx, "Authorization", "Bearer ", NULL, out, err);
+	return nx_request_finish(out, rc);
 }
 
 /*
@@ -907,21 +861,10 @@ static int
 bol_detail_url(const NxSyncContext *ctx, const char *id, const char *cursor, char **url,
 			   NxError *err)
 {
-	char	   *path_id;
-
 	*url = NULL;
 	if (cursor != NULL)
 		return nx_fail(err, "cursor: a bol order detail has no further pages");
-	if (id == NULL || id[0] == '\0')
-		return nx_fail(err, "order id: missing");
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return nx_fail(err, "order id: \"%s\" is not a path segment", id);
-	if ((path_id = nx_url_encode(id)) != NULL)
-		*url = nx_sprintf("%s/retailer/orders/%s", ctx->api_base, path_id);
-	free(path_id);
-	if (*url == NULL)
-		return nx_fail(err, "detail request: out of memory");
-	return NX_OK;
+	return nx_detail_url(ctx->api_base, "/retailer/orders/", id, url, err);
 }
 
 static int
@@ -930,10 +873,10 @@ bol_detail_request(const NxSyncContext *ctx, const char *id, const char *cursor,
 {
 	int			rc = NX_FAIL;
 
-	if (bol_begin(ctx, "GET", ctx->api_base, "api_base", BOL_ACCEPT, out, err) == NX_OK &&
+	if (bol_begin(ctx, out, err) == NX_OK &&
 		bol_detail_url(ctx, id, cursor, &out->url, err) == NX_OK)
-		rc = bol_authorize(ctx, out, err);
-	return bol_finish(out, rc);
+		rc = nx_request_access_token(ctx, "Authorization", "Bearer ", NULL, out, err);
+	return nx_request_finish(out, rc);
 }
 
 /* The detail response is the whole order: it becomes the order. */
@@ -958,23 +901,9 @@ bol_detail_merge(json_t **acc, const json_t *response, char **next_cursor, NxErr
 static int64_t
 bol_header_seconds(const json_t *headers, const char *name)
 {
-	const char *v = nx_header(headers, name);
-	int64_t		seconds = 0;
-	size_t		n = 0;
+	int64_t		seconds;
 
-	if (v == NULL)
-		return -1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	for (; v[n] >= '0' && v[n] <= '9'; n++)
-	{
-		if (n >= BOL_WAIT_MAX_DIGITS)
-			return -1;
-		seconds = seconds * 10 + (v[n] - '0');
-	}
-	if (n == 0 || v[n + strspn(v + n, " \t")] != '\0')
-		return -1;
-	return seconds;
+	return nx_parse_count(nx_header(headers, name), BOL_WAIT_MAX_DIGITS, &seconds) ? seconds : -1;
 }
 
 /*

@@ -622,8 +622,6 @@ ebay_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent *ou
 #define EBAY_MAX_DAYS_BACK 90
 #define EBAY_ACCEPT "application/json"
 #define EBAY_SCOPE "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
-/* 9999-12-31T23:59:59Z: the last time the filter can write */
-#define EBAY_TIME_MAX INT64_C(253402300799)
 
 static int
 ebay_base_urls(const json_t *credentials, const char *region, char **api_base, char **auth_base,
@@ -631,51 +629,7 @@ ebay_base_urls(const json_t *credentials, const char *region, char **api_base, c
 {
 	(void) credentials;
 	(void) region;				/* the site goes in no URL: one host serves them all */
-	*api_base = nx_strdup(EBAY_BASE);
-	*auth_base = nx_strdup(EBAY_BASE);
-	if (*api_base == NULL || *auth_base == NULL)
-	{
-		free(*api_base);
-		free(*auth_base);
-		*api_base = *auth_base = NULL;
-		return nx_fail(err, "base urls: out of memory");
-	}
-	return NX_OK;
-}
-
-/* A failed build leaves the request empty, so that freeing it again is harmless. */
-static int
-ebay_finish(NxRequest *out, int rc)
-{
-	if (rc != NX_OK)
-		nx_request_free(out);
-	return rc;
-}
-
-/* A credential a request needs: a non-empty string. */
-static int
-ebay_credential(const NxSyncContext *ctx, const char *key, const char **out, NxError *err)
-{
-	*out = nx_nonempty(nx_json_str(ctx->credentials, key));
-	if (*out == NULL)
-		return nx_fail(err, "credentials: %s: missing", key);
-	return NX_OK;
-}
-
-/* An empty request to base with the headers every eBay call carries. */
-static int
-ebay_begin(const NxSyncContext *ctx, const char *method, const char *base, const char *what,
-		   NxRequest *out, NxError *err)
-{
-	nx_request_init(out, method);
-	if (nx_nonempty(base) == NULL)
-		return nx_fail(err, "%s: missing", what);
-	if (nx_nonempty(ctx->user_agent) == NULL)
-		return nx_fail(err, "user_agent: missing");
-	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
-		nx_request_header(out, "Accept", "%s", EBAY_ACCEPT) != NX_OK)
-		return nx_fail(err, "user_agent: out of memory or not a single line");
-	return NX_OK;
+	return nx_base_urls(EBAY_BASE, EBAY_BASE, api_base, auth_base, err);
 }
 
 /* The refresh-token grant for the sell.fulfillment scope, form-encoded, malloc'd. */
@@ -702,22 +656,15 @@ ebay_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 	const char *id;
 	const char *secret;
 	const char *refresh;
-	char	   *basic;
 	char	   *body;
-	int			rc;
 
-	if (ebay_begin(ctx, "POST", ctx->auth_base, "auth_base", out, err) != NX_OK ||
-		ebay_credential(ctx, "client_id", &id, err) != NX_OK ||
-		ebay_credential(ctx, "client_secret", &secret, err) != NX_OK ||
-		ebay_credential(ctx, "refresh_token", &refresh, err) != NX_OK)
+	if (nx_request_begin(ctx, "POST", ctx->auth_base, "auth_base", EBAY_ACCEPT, out,
+						 err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_id", NULL, &id, err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_secret", NULL, &secret, err) != NX_OK ||
+		nx_credential(ctx->credentials, "refresh_token", NULL, &refresh, err) != NX_OK ||
+		nx_request_basic(out, id, secret, err) != NX_OK)
 		return NX_FAIL;
-	if ((basic = nx_basic_auth(id, secret)) == NULL)
-		return nx_fail(err, "token request: out of memory");
-	rc = nx_request_header(out, "Authorization", "%s", basic);
-	memset(basic, 0, strlen(basic));
-	free(basic);
-	if (rc != NX_OK)
-		return nx_fail(err, "credentials: client_id or client_secret: not a single line");
 	if ((out->url = nx_sprintf("%s/identity/v1/oauth2/token", ctx->auth_base)) == NULL ||
 		nx_request_header(out, "Content-Type", "application/x-www-form-urlencoded") != NX_OK ||
 		(body = ebay_token_body(refresh)) == NULL)
@@ -729,7 +676,7 @@ ebay_build_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 static int
 ebay_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	return ebay_finish(out, ebay_build_token(ctx, out, err));
+	return nx_request_finish(out, ebay_build_token(ctx, out, err));
 }
 
 /* The first page: orders modified since, in the filter's millisecond form. */
@@ -737,12 +684,10 @@ static int
 ebay_first_url(const NxSyncContext *ctx, int64_t since, char **url, NxError *err)
 {
 	char		when[32];
-	int			n = EBAY_MAX_PAGE;
+	int			n = nx_page_size(ctx, EBAY_MAX_PAGE);
 
-	if (since < 0 || since > EBAY_TIME_MAX)
-		return nx_fail(err, "since: %lld is out of range", (long long) since);
-	if (ctx->page_size > 0 && ctx->page_size < n)
-		n = ctx->page_size;
+	if (nx_check_since(since, err) != NX_OK)
+		return NX_FAIL;
 	nx_time_format(since, when, sizeof(when));
 	/* "...:SSZ" becomes "...:SS.000Z" */
 	*url = nx_sprintf("%s/sell/fulfillment/v1/order?filter=lastmodifieddate:%%5B%.19s.000Z..%%5D"
@@ -776,24 +721,20 @@ ebay_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, NxR
 {
 	int			rc;
 
-	if (ebay_begin(ctx, "GET", ctx->api_base, "api_base", out, err) != NX_OK)
+	if (nx_request_begin(ctx, "GET", ctx->api_base, "api_base", EBAY_ACCEPT, out, err) != NX_OK)
 		return NX_FAIL;
 	rc = cursor == NULL ? ebay_first_url(ctx, since, &out->url, err) :
 		ebay_next_url(ctx, cursor, &out->url, err);
 	if (rc != NX_OK)
 		return NX_FAIL;
-	if (nx_nonempty(ctx->access_token) == NULL)
-		return nx_fail(err, "access token: missing (request one first)");
-	if (nx_request_header(out, "Authorization", "Bearer %s", ctx->access_token) != NX_OK)
-		return nx_fail(err, "access token: out of memory or not a single line");
-	return NX_OK;
+	return nx_request_access_token(ctx, "Authorization", "Bearer ", NULL, out, err);
 }
 
 static int
 ebay_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
 				  NxError *err)
 {
-	return ebay_finish(out, ebay_build_list(ctx, since, cursor, out, err));
+	return nx_request_finish(out, ebay_build_list(ctx, since, cursor, out, err));
 }
 
 /* A 429 comes without headers that say how long: back off. */

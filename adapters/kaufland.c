@@ -604,8 +604,6 @@ kaufland_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent
 #define KAUFLAND_API_BASE "https://sellerapi.kaufland.com"
 #define KAUFLAND_MAX_PAGE 100
 #define KAUFLAND_ACCEPT "application/json"
-/* 9999-12-31T23:59:59Z: the last time the query can write */
-#define KAUFLAND_TIME_MAX INT64_C(253402300799)
 
 /* No token endpoint: every request is signed with the connection's keys. */
 static int
@@ -614,34 +612,14 @@ kaufland_base_urls(const json_t *credentials, const char *region, char **api_bas
 {
 	(void) credentials;
 	(void) region;				/* the storefront is a query parameter, not a host */
-	*auth_base = NULL;
-	if ((*api_base = nx_strdup(KAUFLAND_API_BASE)) == NULL)
-		return nx_fail(err, "base urls: out of memory");
-	return NX_OK;
-}
-
-/* A failed build leaves the request empty, so that freeing it again is harmless. */
-static int
-kaufland_finish(NxRequest *out, int rc)
-{
-	if (rc != NX_OK)
-		nx_request_free(out);
-	return rc;
+	return nx_base_urls(KAUFLAND_API_BASE, NULL, api_base, auth_base, err);
 }
 
 /* An empty GET with User-Agent (Kaufland requires one) and Accept. */
 static int
 kaufland_begin(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	nx_request_init(out, "GET");
-	if (nx_nonempty(ctx->api_base) == NULL)
-		return nx_fail(err, "api_base: missing");
-	if (nx_nonempty(ctx->user_agent) == NULL)
-		return nx_fail(err, "user_agent: missing");
-	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
-		nx_request_header(out, "Accept", "%s", KAUFLAND_ACCEPT) != NX_OK)
-		return nx_fail(err, "user_agent: out of memory or not a single line");
-	return NX_OK;
+	return nx_request_begin(ctx, "GET", ctx->api_base, "api_base", KAUFLAND_ACCEPT, out, err);
 }
 
 /*
@@ -651,14 +629,15 @@ kaufland_begin(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 static int
 kaufland_sign(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	const char *key = nx_nonempty(nx_json_str(ctx->credentials, "client_key"));
-	const char *secret = nx_nonempty(nx_json_str(ctx->credentials, "secret_key"));
+	const char *key;
+	const char *secret;
 	char		timestamp[24];
 	unsigned char mac[32];
 	char		hex[65];
 
-	if (key == NULL || secret == NULL)
-		return nx_fail(err, "credentials: %s: missing", key ? "secret_key" : "client_key");
+	if (nx_credential(ctx->credentials, "client_key", NULL, &key, err) != NX_OK ||
+		nx_credential(ctx->credentials, "secret_key", NULL, &secret, err) != NX_OK)
+		return NX_FAIL;
 	if (ctx->now <= 0)
 		return nx_fail(err, "now: missing (the signature's Shop-Timestamp)");
 	snprintf(timestamp, sizeof(timestamp), "%lld", (long long) ctx->now);
@@ -698,17 +677,15 @@ kaufland_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor, c
 				  NxError *err)
 {
 	int64_t		offset = 0;
-	int			n = KAUFLAND_MAX_PAGE;
+	int			n = nx_page_size(ctx, KAUFLAND_MAX_PAGE);
 	char		when[32];
 	char	   *storefront = NULL;
 
 	*url = NULL;
 	if (cursor != NULL && kaufland_offset(cursor, &offset, err) != NX_OK)
 		return NX_FAIL;
-	if (since < 0 || since > KAUFLAND_TIME_MAX)
-		return nx_fail(err, "since: %lld is out of range", (long long) since);
-	if (ctx->page_size > 0 && ctx->page_size < n)
-		n = ctx->page_size;
+	if (nx_check_since(since, err) != NX_OK)
+		return NX_FAIL;
 	nx_time_format(since, when, sizeof(when));
 	if (nx_nonempty(ctx->region) == NULL)
 		*url = nx_sprintf("%s/v2/orders?ts_units_updated_from_iso=%s&limit=%d&offset=%lld",
@@ -731,7 +708,7 @@ kaufland_list_request(const NxSyncContext *ctx, int64_t since, const char *curso
 	if (kaufland_begin(ctx, out, err) == NX_OK &&
 		kaufland_list_url(ctx, since, cursor, &out->url, err) == NX_OK)
 		rc = kaufland_sign(ctx, out, err);
-	return kaufland_finish(out, rc);
+	return nx_request_finish(out, rc);
 }
 
 /*
@@ -742,21 +719,10 @@ static int
 kaufland_detail_url(const NxSyncContext *ctx, const char *id, const char *cursor, char **url,
 					NxError *err)
 {
-	char	   *path_id;
-
 	*url = NULL;
 	if (cursor != NULL)
 		return nx_fail(err, "cursor: a Kaufland order detail has no further pages");
-	if (id == NULL || id[0] == '\0')
-		return nx_fail(err, "order id: missing");
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return nx_fail(err, "order id: \"%s\" is not a path segment", id);
-	if ((path_id = nx_url_encode(id)) != NULL)
-		*url = nx_sprintf("%s/v2/orders/%s", ctx->api_base, path_id);
-	free(path_id);
-	if (*url == NULL)
-		return nx_fail(err, "detail request: out of memory");
-	return NX_OK;
+	return nx_detail_url(ctx->api_base, "/v2/orders/", id, url, err);
 }
 
 static int
@@ -768,7 +734,7 @@ kaufland_detail_request(const NxSyncContext *ctx, const char *id, const char *cu
 	if (kaufland_begin(ctx, out, err) == NX_OK &&
 		kaufland_detail_url(ctx, id, cursor, &out->url, err) == NX_OK)
 		rc = kaufland_sign(ctx, out, err);
-	return kaufland_finish(out, rc);
+	return nx_request_finish(out, rc);
 }
 
 /* The detail response ({data: order}, or a bare order) becomes the order. */

@@ -3,7 +3,10 @@
  * request.c
  *	  What every marketplace's request building shares: the request itself,
  *	  URL and form encoding, Basic credentials, the same-origin check for
- *	  next-page links, and OAuth token responses.
+ *	  next-page links, and OAuth token responses; and the steps the sync
+ *	  request builders have in common (credentials, the common headers,
+ *	  client-credentials token requests, the checks on since and path
+ *	  segments, and the throttling headers' numbers).
  *
  *-------------------------------------------------------------------------
  */
@@ -309,4 +312,308 @@ nx_oauth_token_parse(const char *body, size_t len, char **token, int64_t *expire
 	}
 	json_decref(doc);
 	return rc;
+}
+
+/* ---------- the sync request builders' common steps ---------- */
+
+/* 9999-12-31T23:59:59Z: the last time "YYYY-MM-DDTHH:MM:SSZ" can write. */
+#define NX_SINCE_MAX INT64_C(253402300799)
+
+/* No wait a Retry-After asks for is kept longer than this: a run never stalls. */
+#define NX_RETRY_AFTER_MAX_MS INT64_C(3600000)
+
+/*
+ * A Retry-After of more than a day is no wait anyone means: it is taken
+ * as garbage and ignored, and the engine backs off on its own.
+ */
+#define NX_RETRY_AFTER_BELIEVABLE_MS INT64_C(86400000)
+
+int
+nx_request_finish(NxRequest *r, int rc)
+{
+	if (rc != NX_OK)
+		nx_request_free(r);
+	return rc;
+}
+
+/*
+ * Amazon, eBay, bol and Kaufland start every request so.  Shopify, Walmart
+ * and Zalando refuse only a NULL base and add their headers (with
+ * nx_request_agent_headers, in other words) after the URL is built.
+ */
+int
+nx_request_begin(const NxSyncContext *ctx, const char *method, const char *base,
+				 const char *what, const char *accept, NxRequest *out, NxError *err)
+{
+	nx_request_init(out, method);
+	if (nx_nonempty(base) == NULL)
+		return nx_fail(err, "%s: missing", what);
+	if (nx_nonempty(ctx->user_agent) == NULL)
+		return nx_fail(err, "user_agent: missing");
+	if (nx_request_header(out, "User-Agent", "%s", ctx->user_agent) != NX_OK ||
+		nx_request_header(out, "Accept", "%s", accept) != NX_OK)
+		return nx_fail(err, "user_agent: out of memory or not a single line");
+	return NX_OK;
+}
+
+/*
+ * Two wordings, as the adapters' tests expect them: Amazon, eBay, bol and
+ * Kaufland call any unusable credential missing; Walmart and Zalando name
+ * the member and say what is wrong with it.
+ */
+int
+nx_credential(const json_t *credentials, const char *key, const char *field, const char **out,
+			  NxError *err)
+{
+	if (field == NULL)
+	{
+		*out = nx_nonempty(nx_json_str(credentials, key));
+		if (*out == NULL)
+			return nx_fail(err, "credentials: %s: missing", key);
+		return NX_OK;
+	}
+	if (nx_json_req_string(credentials, key, field, out, err) != NX_OK)
+		return NX_FAIL;
+	if ((*out)[0] == '\0')
+		return nx_fail(err, "%s: empty", field);
+	return NX_OK;
+}
+
+int
+nx_request_field_header(NxRequest *r, const char *name, const char *value, const char *field,
+						NxError *err)
+{
+	if (value == NULL || value[0] == '\0')
+		return nx_fail(err, "%s: missing", field);
+	if (strpbrk(value, "\r\n") != NULL)
+		return nx_fail(err, "%s: contains a line break", field);
+	if (nx_request_header(r, name, "%s", value) != NX_OK)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+int
+nx_request_agent_headers(const NxSyncContext *ctx, const char *accept, NxRequest *out,
+						 NxError *err)
+{
+	if (nx_request_field_header(out, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
+		nx_request_field_header(out, "Accept", accept, "accept", err) != NX_OK)
+		return NX_FAIL;
+	return NX_OK;
+}
+
+int
+nx_request_basic(NxRequest *r, const char *id, const char *secret, NxError *err)
+{
+	char	   *basic = nx_basic_auth(id, secret);
+	int			rc;
+
+	if (basic == NULL)
+		return nx_fail(err, "token request: out of memory");
+	rc = nx_request_header(r, "Authorization", "%s", basic);
+	/* base64 hides nothing: the secret is wiped, not just freed */
+	memset(basic, 0, strlen(basic));
+	free(basic);
+	if (rc != NX_OK)
+		return nx_fail(err, "credentials: client_id or client_secret: not a single line");
+	return NX_OK;
+}
+
+/* The two wordings of nx_credential's two groups of adapters. */
+int
+nx_request_access_token(const NxSyncContext *ctx, const char *name, const char *scheme,
+						const char *field, NxRequest *out, NxError *err)
+{
+	const char *token = ctx->access_token;
+
+	if (field == NULL)
+	{
+		if (nx_nonempty(token) == NULL)
+			return nx_fail(err, "access token: missing (request one first)");
+		if (nx_request_header(out, name, "%s%s", scheme, token) != NX_OK)
+			return nx_fail(err, "access token: out of memory or not a single line");
+		return NX_OK;
+	}
+	if (nx_nonempty(token) == NULL)
+		return nx_fail(err, "%s: missing (request a token first)", field);
+	if (strpbrk(token, "\r\n") != NULL)
+		return nx_fail(err, "%s: contains a line break", field);
+	if (nx_request_header(out, name, "%s%s", scheme, token) != NX_OK)
+		return nx_fail(err, "%s: out of memory", field);
+	return NX_OK;
+}
+
+int
+nx_client_credentials_request(const NxSyncContext *ctx, const char *path,
+							  int (*headers) (const NxSyncContext *ctx, NxRequest *r,
+											  NxError *err),
+							  NxRequest *out, NxError *err)
+{
+	static const char form[] = "grant_type=client_credentials";
+	const char *id;
+	const char *secret;
+	char	   *basic = NULL;
+	char	   *body;
+	int			rc = NX_FAIL;
+
+	nx_request_init(out, "POST");
+	if (ctx->auth_base == NULL)
+	{
+		nx_fail(err, "auth_base: missing");
+		goto done;
+	}
+	if (nx_credential(ctx->credentials, "client_id", "credentials.client_id", &id,
+					  err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_secret", "credentials.client_secret", &secret,
+					  err) != NX_OK)
+		goto done;
+	if ((out->url = nx_sprintf("%s%s", ctx->auth_base, path)) == NULL ||
+		(basic = nx_basic_auth(id, secret)) == NULL ||
+		(body = nx_strdup(form)) == NULL)
+	{
+		nx_fail(err, "token request: out of memory");
+		goto done;
+	}
+	nx_request_set_body(out, body, sizeof(form) - 1);
+	if (headers(ctx, out, err) == NX_OK &&
+		nx_request_field_header(out, "Authorization", basic, "credentials.client_secret",
+								err) == NX_OK &&
+		nx_request_field_header(out, "Content-Type", "application/x-www-form-urlencoded",
+								"content_type", err) == NX_OK)
+		rc = NX_OK;
+
+done:
+	/* base64 hides nothing: the secret is wiped, not just freed */
+	if (basic != NULL)
+		memset(basic, 0, strlen(basic));
+	free(basic);
+	return nx_request_finish(out, rc);
+}
+
+int
+nx_check_segment(const char *id, const char *field, NxError *err)
+{
+	if (id == NULL || id[0] == '\0')
+		return nx_fail(err, "%s: missing", field);
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return nx_fail(err, "%s: \"%s\" is not a path segment", field, id);
+	return NX_OK;
+}
+
+int
+nx_detail_url(const char *base, const char *path, const char *id, char **url, NxError *err)
+{
+	char	   *segment;
+
+	*url = NULL;
+	if (nx_check_segment(id, "order id", err) != NX_OK)
+		return NX_FAIL;
+	if ((segment = nx_url_encode(id)) != NULL)
+		*url = nx_sprintf("%s%s%s", base, path, segment);
+	free(segment);
+	if (*url == NULL)
+		return nx_fail(err, "detail request: out of memory");
+	return NX_OK;
+}
+
+int
+nx_page_size(const NxSyncContext *ctx, int max)
+{
+	return ctx->page_size > 0 && ctx->page_size < max ? ctx->page_size : max;
+}
+
+int
+nx_check_since(int64_t since, NxError *err)
+{
+	if (since < 0 || since > NX_SINCE_MAX)
+		return nx_fail(err, "since: %lld is out of range", (long long) since);
+	return NX_OK;
+}
+
+bool
+nx_parse_count(const char *s, int max_digits, int64_t *out)
+{
+	int64_t		v = 0;
+	int			digits = 0;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+	{
+		if (++digits > max_digits)
+			return false;		/* and no overflow on a long run of digits */
+		v = v * 10 + (*s - '0');
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (digits == 0 || *s != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+nx_retry_after_ms(const char *s, int64_t *ms)
+{
+	int64_t		whole = 0;
+	int64_t		frac = 0;
+	int			digits = 0;
+	bool		rest = false;
+
+	if (s == NULL)
+		return false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+	{
+		whole = whole * 10 + (*s - '0');
+		if (whole > NX_RETRY_AFTER_BELIEVABLE_MS / 1000)
+			return false;		/* and no overflow on a long run of digits */
+	}
+	if (*s == '.')
+	{
+		s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++)
+		{
+			if (digits < 3)
+			{
+				frac = frac * 10 + (*s - '0');
+				digits++;
+			}
+			else if (*s != '0')
+				rest = true;
+		}
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != '\0')
+		return false;
+	whole = whole * 1000 + frac + (rest ? 1 : 0);
+	if (whole > NX_RETRY_AFTER_BELIEVABLE_MS)
+		return false;
+	*ms = whole < NX_RETRY_AFTER_MAX_MS ? whole : NX_RETRY_AFTER_MAX_MS;
+	return true;
+}
+
+int
+nx_base_urls(const char *api, const char *auth, char **api_base, char **auth_base, NxError *err)
+{
+	*api_base = nx_strdup(api);
+	*auth_base = auth != NULL ? nx_strdup(auth) : NULL;
+	if (*api_base == NULL || (auth != NULL && *auth_base == NULL))
+	{
+		free(*api_base);
+		free(*auth_base);
+		*api_base = *auth_base = NULL;
+		return nx_fail(err, "base urls: out of memory");
+	}
+	return NX_OK;
 }

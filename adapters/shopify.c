@@ -626,18 +626,6 @@ shopify_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent 
 #define SHOPIFY_ORDERS_PATH "/admin/api/2024-10/orders.json"
 #define SHOPIFY_MAX_PAGE 250
 
-/* Latest instant a since can name ("9999-12-31T23:59:59Z"): four-digit years only. */
-#define SHOPIFY_MAX_SINCE INT64_C(253402300799)
-
-/* No wait a response asks for is kept longer than this: a run never stalls. */
-#define SHOPIFY_MAX_WAIT_MS INT64_C(3600000)
-
-/*
- * A Retry-After of more than a day is no wait anyone means: it is taken
- * as garbage and ignored, and the engine backs off on its own.
- */
-#define SHOPIFY_BELIEVABLE_WAIT_MS INT64_C(86400000)
-
 /*
  * X-Shopify-Shop-Api-Call-Limit n/n without Retry-After: the bucket leaks
  * 2 calls a second, so after 1 s there is room for the next call and one
@@ -710,20 +698,6 @@ shopify_base_urls(const json_t *credentials, const char *region, char **api_base
 	return NX_OK;
 }
 
-/* Append "name: value"; field names the value in the error. */
-static int
-shopify_header(NxRequest *r, const char *name, const char *value, const char *field,
-			   NxError *err)
-{
-	if (value == NULL || value[0] == '\0')
-		return nx_fail(err, "%s: missing", field);
-	if (strpbrk(value, "\r\n") != NULL)
-		return nx_fail(err, "%s: contains a line break", field);
-	if (nx_request_header(r, name, "%s", value) != NX_OK)
-		return nx_fail(err, "%s: out of memory", field);
-	return NX_OK;
-}
-
 /*
  * page_info percent-encoded for the query.  The cursor is the value as it
  * stood in the Link URL, already encoded, so an escape it has (%2B) is
@@ -763,27 +737,20 @@ shopify_encode_cursor(const char *s)
  * from the cursor alone, so the token never follows the Link's host.
  */
 static int
-shopify_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
-					 NxRequest *out, NxError *err)
+shopify_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
+				   NxError *err)
 {
-	int			n = ctx->page_size > 0 && ctx->page_size < SHOPIFY_MAX_PAGE ?
-		ctx->page_size : SHOPIFY_MAX_PAGE;
+	int			n = nx_page_size(ctx, SHOPIFY_MAX_PAGE);
 
 	nx_request_init(out, "GET");
 	if (ctx->api_base == NULL)
-	{
-		nx_fail(err, "api_base: missing");
-		goto fail;
-	}
+		return nx_fail(err, "api_base: missing");
 	if (cursor == NULL)
 	{
 		char		when[32];
 
-		if (since < 0 || since > SHOPIFY_MAX_SINCE)
-		{
-			nx_fail(err, "since: %lld is out of range", (long long) since);
-			goto fail;
-		}
+		if (nx_check_since(since, err) != NX_OK)
+			return NX_FAIL;
 		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
 		nx_time_format(since, when, sizeof(when));
 		out->url = nx_sprintf("%s" SHOPIFY_ORDERS_PATH "?status=any&updated_at_min=%s&limit=%d",
@@ -794,88 +761,27 @@ shopify_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor
 		char	   *info;
 
 		if (cursor[0] == '\0')
-		{
-			nx_fail(err, "cursor: empty page_info");
-			goto fail;
-		}
+			return nx_fail(err, "cursor: empty page_info");
 		if ((info = shopify_encode_cursor(cursor)) == NULL)
-		{
-			nx_fail(err, "cursor: out of memory");
-			goto fail;
-		}
+			return nx_fail(err, "cursor: out of memory");
 		out->url = nx_sprintf("%s" SHOPIFY_ORDERS_PATH "?limit=%d&page_info=%s",
 							  ctx->api_base, n, info);
 		free(info);
 	}
 	if (out->url == NULL)
-	{
-		nx_fail(err, "url: out of memory");
-		goto fail;
-	}
-	if (shopify_header(out, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
-		shopify_header(out, "Accept", "application/json", "accept", err) != NX_OK ||
-		shopify_header(out, "X-Shopify-Access-Token", nx_json_str(ctx->credentials, "access_token"),
-					   "credentials.access_token", err) != NX_OK)
-		goto fail;
-	return NX_OK;
-
-fail:
-	nx_request_free(out);
-	return NX_FAIL;
+		return nx_fail(err, "url: out of memory");
+	if (nx_request_agent_headers(ctx, "application/json", out, err) != NX_OK)
+		return NX_FAIL;
+	return nx_request_field_header(out, "X-Shopify-Access-Token",
+								   nx_json_str(ctx->credentials, "access_token"),
+								   "credentials.access_token", err);
 }
 
-/*
- * Retry-After in seconds ("21", Shopify's "2.0") as milliseconds, a
- * fraction rounded up.  false for an HTTP-date, a negative or non-numeric
- * value, or more than a day; a believable wait is capped at an hour.
- */
-static bool
-shopify_retry_after_ms(const char *s, int64_t *ms)
+static int
+shopify_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					 NxRequest *out, NxError *err)
 {
-	int64_t		whole = 0;
-	int64_t		frac = 0;
-	int			digits = 0;
-	bool		rest = false;
-
-	if (s == NULL)
-		return false;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s < '0' || *s > '9')
-		return false;
-	for (; *s >= '0' && *s <= '9'; s++)
-	{
-		whole = whole * 10 + (*s - '0');
-		if (whole > SHOPIFY_BELIEVABLE_WAIT_MS / 1000)
-			return false;		/* and no overflow on a long run of digits */
-	}
-	if (*s == '.')
-	{
-		s++;
-		if (*s < '0' || *s > '9')
-			return false;
-		for (; *s >= '0' && *s <= '9'; s++)
-		{
-			if (digits < 3)
-			{
-				frac = frac * 10 + (*s - '0');
-				digits++;
-			}
-			else if (*s != '0')
-				rest = true;
-		}
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s != '\0')
-		return false;
-	whole = whole * 1000 + frac + (rest ? 1 : 0);
-	if (whole > SHOPIFY_BELIEVABLE_WAIT_MS)
-		return false;
-	*ms = whole < SHOPIFY_MAX_WAIT_MS ? whole : SHOPIFY_MAX_WAIT_MS;
-	return true;
+	return nx_request_finish(out, shopify_build_list(ctx, since, cursor, out, err));
 }
 
 /* A non-negative decimal of at most 9 digits; *s is left after it. */
@@ -923,7 +829,8 @@ shopify_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *
 	(void) status;
 	(void) now_ms;
 	out->wait_ms = -1;
-	if (shopify_retry_after_ms(nx_header(headers, "retry-after"), &ms))
+	/* Retry-After in seconds, "2.0" as Shopify writes it */
+	if (nx_retry_after_ms(nx_header(headers, "retry-after"), &ms))
 		out->wait_ms = ms;
 	else if (shopify_bucket_full(nx_header(headers, "x-shopify-shop-api-call-limit")))
 		out->wait_ms = SHOPIFY_FULL_BUCKET_WAIT_MS;

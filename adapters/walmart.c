@@ -793,9 +793,6 @@ walmart_parse_webhook(const json_t *body, const json_t *headers, NxWebhookEvent 
 #define WALMART_SVC_NAME "Walmart Marketplace"
 #define WALMART_MAX_PAGE 200
 
-/* Latest instant a since can name ("9999-12-31T23:59:59Z"): four-digit years only. */
-#define WALMART_MAX_SINCE INT64_C(253402300799)
-
 /* No wait a response asks for is kept longer than this: a run never stalls. */
 #define WALMART_MAX_WAIT_MS INT64_C(3600000)
 
@@ -812,45 +809,7 @@ walmart_base_urls(const json_t *credentials, const char *region, char **api_base
 {
 	(void) credentials;
 	(void) region;
-	*api_base = nx_strdup(WALMART_BASE);
-	*auth_base = nx_strdup(WALMART_BASE);
-	if (*api_base == NULL || *auth_base == NULL)
-	{
-		free(*api_base);
-		free(*auth_base);
-		*api_base = NULL;
-		*auth_base = NULL;
-		return nx_fail(err, "base urls: out of memory");
-	}
-	return NX_OK;
-}
-
-/* Append "name: value"; field names the value in the error. */
-static int
-walmart_header(NxRequest *r, const char *name, const char *value, const char *field,
-			   NxError *err)
-{
-	if (value == NULL || value[0] == '\0')
-		return nx_fail(err, "%s: missing", field);
-	if (strpbrk(value, "\r\n") != NULL)
-		return nx_fail(err, "%s: contains a line break", field);
-	if (nx_request_header(r, name, "%s", value) != NX_OK)
-		return nx_fail(err, "%s: out of memory", field);
-	return NX_OK;
-}
-
-/* A credentials member that must be a non-empty string. */
-static int
-walmart_credential(const json_t *credentials, const char *key, const char **out, NxError *err)
-{
-	char		field[64];
-
-	snprintf(field, sizeof(field), "credentials.%s", key);
-	if (nx_json_req_string(credentials, key, field, out, err) != NX_OK)
-		return NX_FAIL;
-	if ((*out)[0] == '\0')
-		return nx_fail(err, "%s: empty", field);
-	return NX_OK;
+	return nx_base_urls(WALMART_BASE, WALMART_BASE, api_base, auth_base, err);
 }
 
 /*
@@ -863,10 +822,10 @@ walmart_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
 	char		uuid[40];
 
 	nx_uuid_text(uuid, sizeof(uuid));
-	if (walmart_header(r, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
-		walmart_header(r, "Accept", "application/json", "accept", err) != NX_OK ||
-		walmart_header(r, "WM_SVC.NAME", WALMART_SVC_NAME, "wm_svc.name", err) != NX_OK ||
-		walmart_header(r, "WM_QOS.CORRELATION_ID", uuid, "wm_qos.correlation_id", err) != NX_OK)
+	if (nx_request_agent_headers(ctx, "application/json", r, err) != NX_OK ||
+		nx_request_field_header(r, "WM_SVC.NAME", WALMART_SVC_NAME, "wm_svc.name", err) != NX_OK ||
+		nx_request_field_header(r, "WM_QOS.CORRELATION_ID", uuid, "wm_qos.correlation_id",
+								err) != NX_OK)
 		return NX_FAIL;
 	return NX_OK;
 }
@@ -875,41 +834,7 @@ walmart_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
 static int
 walmart_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	static const char form[] = "grant_type=client_credentials";
-	const char *id;
-	const char *secret;
-	char	   *basic = NULL;
-	char	   *body;
-
-	nx_request_init(out, "POST");
-	if (ctx->auth_base == NULL)
-	{
-		nx_fail(err, "auth_base: missing");
-		goto fail;
-	}
-	if (walmart_credential(ctx->credentials, "client_id", &id, err) != NX_OK ||
-		walmart_credential(ctx->credentials, "client_secret", &secret, err) != NX_OK)
-		goto fail;
-	if ((out->url = nx_sprintf("%s/v3/token", ctx->auth_base)) == NULL ||
-		(basic = nx_basic_auth(id, secret)) == NULL ||
-		(body = nx_strdup(form)) == NULL)
-	{
-		nx_fail(err, "token request: out of memory");
-		goto fail;
-	}
-	nx_request_set_body(out, body, sizeof(form) - 1);
-	if (walmart_common_headers(ctx, out, err) != NX_OK ||
-		walmart_header(out, "Authorization", basic, "credentials.client_secret", err) != NX_OK ||
-		walmart_header(out, "Content-Type", "application/x-www-form-urlencoded", "content_type",
-					   err) != NX_OK)
-		goto fail;
-	free(basic);
-	return NX_OK;
-
-fail:
-	free(basic);
-	nx_request_free(out);
-	return NX_FAIL;
+	return nx_client_credentials_request(ctx, "/v3/token", walmart_common_headers, out, err);
 }
 
 /*
@@ -934,80 +859,52 @@ walmart_check_cursor(const char *cursor, NxError *err)
 }
 
 static int
-walmart_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
-					 NxRequest *out, NxError *err)
+walmart_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
+				   NxError *err)
 {
-	int			n = ctx->page_size > 0 && ctx->page_size < WALMART_MAX_PAGE ?
-		ctx->page_size : WALMART_MAX_PAGE;
+	int			n = nx_page_size(ctx, WALMART_MAX_PAGE);
 
 	nx_request_init(out, "GET");
 	if (ctx->api_base == NULL)
-	{
-		nx_fail(err, "api_base: missing");
-		goto fail;
-	}
+		return nx_fail(err, "api_base: missing");
 	if (cursor != NULL)
 	{
 		if (walmart_check_cursor(cursor, err) != NX_OK)
-			goto fail;
+			return NX_FAIL;
 		out->url = nx_sprintf("%s/v3/orders%s", ctx->api_base, cursor);
 	}
 	else
 	{
 		char		when[32];
 
-		if (since < 0 || since > WALMART_MAX_SINCE)
-		{
-			nx_fail(err, "since: %lld is out of range", (long long) since);
-			goto fail;
-		}
+		if (nx_check_since(since, err) != NX_OK)
+			return NX_FAIL;
 		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
 		nx_time_format(since, when, sizeof(when));
 		out->url = nx_sprintf("%s/v3/orders?lastModifiedStartDate=%s&limit=%d&productInfo=false",
 							  ctx->api_base, when, n);
 	}
 	if (out->url == NULL)
-	{
-		nx_fail(err, "url: out of memory");
-		goto fail;
-	}
+		return nx_fail(err, "url: out of memory");
 	if (walmart_common_headers(ctx, out, err) != NX_OK)
-		goto fail;
-	if (ctx->access_token == NULL || ctx->access_token[0] == '\0')
-	{
-		nx_fail(err, "access_token: missing (request a token first)");
-		goto fail;
-	}
-	if (walmart_header(out, "WM_SEC.ACCESS_TOKEN", ctx->access_token, "access_token",
-					   err) != NX_OK)
-		goto fail;
-	return NX_OK;
+		return NX_FAIL;
+	return nx_request_access_token(ctx, "WM_SEC.ACCESS_TOKEN", "", "access_token", out, err);
+}
 
-fail:
-	nx_request_free(out);
-	return NX_FAIL;
+static int
+walmart_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					 NxRequest *out, NxError *err)
+{
+	return nx_request_finish(out, walmart_build_list(ctx, since, cursor, out, err));
 }
 
 /* A decimal of at most 15 digits (epoch milliseconds up to year 9999), or false. */
 static bool
 walmart_epoch_ms(const char *s, int64_t *out)
 {
-	int64_t		v = 0;
-	int			digits = 0;
+	int64_t		v;
 
-	if (s == NULL)
-		return false;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (; *s >= '0' && *s <= '9'; s++)
-	{
-		if (++digits > 15)
-			return false;
-		v = v * 10 + (*s - '0');
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (digits == 0 || *s != '\0' || v > WALMART_MAX_EPOCH_MS)
+	if (!nx_parse_count(s, 15, &v) || v > WALMART_MAX_EPOCH_MS)
 		return false;
 	*out = v;
 	return true;

@@ -620,73 +620,20 @@ zalando_classify(const json_t *doc, const char **status, const char **fulfillmen
 #define ZALANDO_MEDIA_TYPE "application/vnd.api+json"
 #define ZALANDO_MAX_PAGE 100
 
-/* Latest instant a since can name ("9999-12-31T23:59:59Z"): four-digit years only. */
-#define ZALANDO_MAX_SINCE INT64_C(253402300799)
-
-/* No wait a response asks for is kept longer than this: a run never stalls. */
-#define ZALANDO_MAX_WAIT_MS INT64_C(3600000)
-
-/*
- * A Retry-After of more than a day is no wait anyone means: it is taken
- * as garbage and ignored, and the engine backs off on its own.
- */
-#define ZALANDO_BELIEVABLE_WAIT_MS INT64_C(86400000)
-
 static int
 zalando_base_urls(const json_t *credentials, const char *region, char **api_base,
 				  char **auth_base, NxError *err)
 {
 	(void) credentials;
 	(void) region;
-	*api_base = nx_strdup(ZALANDO_BASE);
-	*auth_base = nx_strdup(ZALANDO_BASE);
-	if (*api_base == NULL || *auth_base == NULL)
-	{
-		free(*api_base);
-		free(*auth_base);
-		*api_base = NULL;
-		*auth_base = NULL;
-		return nx_fail(err, "base urls: out of memory");
-	}
-	return NX_OK;
-}
-
-/* Append "name: value"; field names the value in the error. */
-static int
-zalando_header(NxRequest *r, const char *name, const char *value, const char *field,
-			   NxError *err)
-{
-	if (value == NULL || value[0] == '\0')
-		return nx_fail(err, "%s: missing", field);
-	if (strpbrk(value, "\r\n") != NULL)
-		return nx_fail(err, "%s: contains a line break", field);
-	if (nx_request_header(r, name, "%s", value) != NX_OK)
-		return nx_fail(err, "%s: out of memory", field);
-	return NX_OK;
-}
-
-/* A credentials member that must be a non-empty string. */
-static int
-zalando_credential(const json_t *credentials, const char *key, const char **out, NxError *err)
-{
-	char		field[64];
-
-	snprintf(field, sizeof(field), "credentials.%s", key);
-	if (nx_json_req_string(credentials, key, field, out, err) != NX_OK)
-		return NX_FAIL;
-	if ((*out)[0] == '\0')
-		return nx_fail(err, "%s: empty", field);
-	return NX_OK;
+	return nx_base_urls(ZALANDO_BASE, ZALANDO_BASE, api_base, auth_base, err);
 }
 
 /* User-Agent and Accept, which every request carries. */
 static int
 zalando_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
 {
-	if (zalando_header(r, "User-Agent", ctx->user_agent, "user_agent", err) != NX_OK ||
-		zalando_header(r, "Accept", ZALANDO_MEDIA_TYPE, "accept", err) != NX_OK)
-		return NX_FAIL;
-	return NX_OK;
+	return nx_request_agent_headers(ctx, ZALANDO_MEDIA_TYPE, r, err);
 }
 
 /*
@@ -696,41 +643,7 @@ zalando_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
 static int
 zalando_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 {
-	static const char form[] = "grant_type=client_credentials";
-	const char *id;
-	const char *secret;
-	char	   *basic = NULL;
-	char	   *body;
-
-	nx_request_init(out, "POST");
-	if (ctx->auth_base == NULL)
-	{
-		nx_fail(err, "auth_base: missing");
-		goto fail;
-	}
-	if (zalando_credential(ctx->credentials, "client_id", &id, err) != NX_OK ||
-		zalando_credential(ctx->credentials, "client_secret", &secret, err) != NX_OK)
-		goto fail;
-	if ((out->url = nx_sprintf("%s/auth/token", ctx->auth_base)) == NULL ||
-		(basic = nx_basic_auth(id, secret)) == NULL ||
-		(body = nx_strdup(form)) == NULL)
-	{
-		nx_fail(err, "token request: out of memory");
-		goto fail;
-	}
-	nx_request_set_body(out, body, sizeof(form) - 1);
-	if (zalando_common_headers(ctx, out, err) != NX_OK ||
-		zalando_header(out, "Authorization", basic, "credentials.client_secret", err) != NX_OK ||
-		zalando_header(out, "Content-Type", "application/x-www-form-urlencoded", "content_type",
-					   err) != NX_OK)
-		goto fail;
-	free(basic);
-	return NX_OK;
-
-fail:
-	free(basic);
-	nx_request_free(out);
-	return NX_FAIL;
+	return nx_client_credentials_request(ctx, "/auth/token", zalando_common_headers, out, err);
 }
 
 /*
@@ -774,22 +687,18 @@ zalando_next_url(const NxSyncContext *ctx, const char *cursor, char **url, NxErr
 }
 
 static int
-zalando_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
-					 NxRequest *out, NxError *err)
+zalando_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, NxRequest *out,
+				   NxError *err)
 {
-	int			n = ctx->page_size > 0 && ctx->page_size < ZALANDO_MAX_PAGE ?
-		ctx->page_size : ZALANDO_MAX_PAGE;
+	int			n = nx_page_size(ctx, ZALANDO_MAX_PAGE);
 
 	nx_request_init(out, "GET");
 	if (ctx->api_base == NULL)
-	{
-		nx_fail(err, "api_base: missing");
-		goto fail;
-	}
+		return nx_fail(err, "api_base: missing");
 	if (cursor != NULL)
 	{
 		if (zalando_next_url(ctx, cursor, &out->url, err) != NX_OK)
-			goto fail;
+			return NX_FAIL;
 	}
 	else
 	{
@@ -797,18 +706,12 @@ zalando_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor
 		char	   *path_id;
 		char		when[32];
 
-		if (since < 0 || since > ZALANDO_MAX_SINCE)
-		{
-			nx_fail(err, "since: %lld is out of range", (long long) since);
-			goto fail;
-		}
-		if (zalando_credential(ctx->credentials, "merchant_id", &merchant, err) != NX_OK)
-			goto fail;
+		if (nx_check_since(since, err) != NX_OK ||
+			nx_credential(ctx->credentials, "merchant_id", "credentials.merchant_id", &merchant,
+						  err) != NX_OK)
+			return NX_FAIL;
 		if ((path_id = nx_url_encode(merchant)) == NULL)
-		{
-			nx_fail(err, "credentials.merchant_id: out of memory");
-			goto fail;
-		}
+			return nx_fail(err, "credentials.merchant_id: out of memory");
 		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
 		nx_time_format(since, when, sizeof(when));
 		out->url = nx_sprintf("%s/merchants/%s/orders?include=order_items,order_lines"
@@ -816,87 +719,18 @@ zalando_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor
 							  ctx->api_base, path_id, when, n);
 		free(path_id);
 		if (out->url == NULL)
-		{
-			nx_fail(err, "url: out of memory");
-			goto fail;
-		}
+			return nx_fail(err, "url: out of memory");
 	}
 	if (zalando_common_headers(ctx, out, err) != NX_OK)
-		goto fail;
-	if (ctx->access_token == NULL || ctx->access_token[0] == '\0')
-	{
-		nx_fail(err, "access_token: missing (request a token first)");
-		goto fail;
-	}
-	if (strpbrk(ctx->access_token, "\r\n") != NULL)
-	{
-		nx_fail(err, "access_token: contains a line break");
-		goto fail;
-	}
-	if (nx_request_header(out, "Authorization", "Bearer %s", ctx->access_token) != NX_OK)
-	{
-		nx_fail(err, "access_token: out of memory");
-		goto fail;
-	}
-	return NX_OK;
-
-fail:
-	nx_request_free(out);
-	return NX_FAIL;
+		return NX_FAIL;
+	return nx_request_access_token(ctx, "Authorization", "Bearer ", "access_token", out, err);
 }
 
-/*
- * Retry-After in seconds ("21") as milliseconds, a fraction rounded up.
- * false for an HTTP-date, a negative or non-numeric value, or more than a
- * day; a believable wait is capped at an hour.
- */
-static bool
-zalando_retry_after_ms(const char *s, int64_t *ms)
+static int
+zalando_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor,
+					 NxRequest *out, NxError *err)
 {
-	int64_t		whole = 0;
-	int64_t		frac = 0;
-	int			digits = 0;
-	bool		rest = false;
-
-	if (s == NULL)
-		return false;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s < '0' || *s > '9')
-		return false;
-	for (; *s >= '0' && *s <= '9'; s++)
-	{
-		whole = whole * 10 + (*s - '0');
-		if (whole > ZALANDO_BELIEVABLE_WAIT_MS / 1000)
-			return false;		/* and no overflow on a long run of digits */
-	}
-	if (*s == '.')
-	{
-		s++;
-		if (*s < '0' || *s > '9')
-			return false;
-		for (; *s >= '0' && *s <= '9'; s++)
-		{
-			if (digits < 3)
-			{
-				frac = frac * 10 + (*s - '0');
-				digits++;
-			}
-			else if (*s != '0')
-				rest = true;
-		}
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s != '\0')
-		return false;
-	whole = whole * 1000 + frac + (rest ? 1 : 0);
-	if (whole > ZALANDO_BELIEVABLE_WAIT_MS)
-		return false;
-	*ms = whole < ZALANDO_MAX_WAIT_MS ? whole : ZALANDO_MAX_WAIT_MS;
-	return true;
+	return nx_request_finish(out, zalando_build_list(ctx, since, cursor, out, err));
 }
 
 static void
@@ -906,7 +740,7 @@ zalando_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *
 
 	(void) status;
 	(void) now_ms;
-	out->wait_ms = zalando_retry_after_ms(nx_header(headers, "retry-after"), &ms) ? ms : -1;
+	out->wait_ms = nx_retry_after_ms(nx_header(headers, "retry-after"), &ms) ? ms : -1;
 }
 
 const NxAdapter nx_zalando_adapter = {

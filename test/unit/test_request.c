@@ -4,7 +4,8 @@
  *	  The helpers every marketplace's request building shares
  *	  (adapters/request.c): the request itself, query and form encoding,
  *	  Basic credentials, the same-origin check for next-page links, OAuth
- *	  token responses and correlation ids.
+ *	  token responses and correlation ids; and the sync request builders'
+ *	  common steps, each with its exact output and error messages.
  *
  *-------------------------------------------------------------------------
  */
@@ -392,4 +393,433 @@ NX_TEST(request_uuid_text)
 	CHECK(small[8] == '-');
 	for (size_t i = 10; i < sizeof(small); i++)
 		CHECK(small[i] == 'Z');
+}
+
+/* ---------- the sync request builders' common steps ---------- */
+
+/* A context with what every builder needs; tests take things away from it. */
+static NxSyncContext
+sync_context(const json_t *credentials)
+{
+	NxSyncContext ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.credentials = credentials;
+	ctx.api_base = "https://api.example.com";
+	ctx.auth_base = "https://auth.example.com";
+	ctx.access_token = "tok";
+	ctx.user_agent = "nexus/0.2.0";
+	return ctx;
+}
+
+/* r holds exactly the header lines of want (NULL-terminated), in order. */
+static void
+check_headers(int line, const NxRequest *r, const char *const *want)
+{
+	size_t		n = 0;
+
+	for (; want[n] != NULL; n++)
+	{
+		if (n >= r->nheaders || strcmp(r->headers[n], want[n]) != 0)
+			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n,
+						 n < r->nheaders ? r->headers[n] : "(none)", want[n]);
+	}
+	if (r->nheaders != n)
+		nx_test_fail(__FILE__, line, "%zu headers, want %zu", r->nheaders, n);
+}
+#define CHECK_HEADERS(r, ...) \
+	check_headers(__LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
+
+/* The request is empty, as a failed builder must leave it. */
+#define CHECK_EMPTY(r) \
+	CHECK((r).url == NULL && (r).headers == NULL && (r).nheaders == 0 && (r).body == NULL)
+
+NX_TEST(request_finish_frees_only_a_failure)
+{
+	NxRequest	r;
+
+	nx_request_init(&r, "GET");
+	r.url = strdup("https://api.example.com/x");
+	CHECK(nx_request_header(&r, "Accept", "application/json") == NX_OK);
+	CHECK_INT(nx_request_finish(&r, NX_OK), NX_OK);
+	CHECK_STR(r.url, "https://api.example.com/x");
+	CHECK_INT(r.nheaders, 1);
+	CHECK_INT(nx_request_finish(&r, NX_FAIL), NX_FAIL);
+	CHECK_EMPTY(r);
+	CHECK_INT(nx_request_finish(&r, NX_FAIL), NX_FAIL);	/* twice is harmless */
+}
+
+NX_TEST(request_begin)
+{
+	NxSyncContext ctx = sync_context(NULL);
+	NxRequest	r;
+	NxError		err;
+
+	CHECK(nx_request_begin(&ctx, "POST", ctx.auth_base, "auth_base", "application/json", &r,
+						   &err) == NX_OK);
+	CHECK_STR(r.method, "POST");
+	CHECK(r.url == NULL && r.body == NULL);
+	CHECK_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json");
+	nx_request_free(&r);
+
+	/* the base first, then the user agent; an empty string is missing too */
+	ctx.user_agent = NULL;
+	CHECK(nx_request_begin(&ctx, "GET", NULL, "api_base", "a/b", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "api_base: missing");
+	CHECK(nx_request_begin(&ctx, "GET", "", "auth_base", "a/b", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "auth_base: missing");
+	CHECK(nx_request_begin(&ctx, "GET", ctx.api_base, "api_base", "a/b", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "user_agent: missing");
+	CHECK_EMPTY(r);
+	ctx.user_agent = "";
+	CHECK(nx_request_begin(&ctx, "GET", ctx.api_base, "api_base", "a/b", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "user_agent: missing");
+	ctx.user_agent = "nexus\r\nX-Evil: 1";
+	CHECK(nx_request_begin(&ctx, "GET", ctx.api_base, "api_base", "a/b", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "user_agent: out of memory or not a single line");
+	CHECK_INT(r.nheaders, 0);
+	CHECK_INT(nx_request_finish(&r, NX_FAIL), NX_FAIL);
+}
+
+NX_TEST(request_credential)
+{
+	json_t	   *c = nx_parse_json("{\"client_id\": \"id-1\", \"empty\": \"\", \"number\": 42,"
+								  " \"null\": null}");
+	const char *v;
+	NxError		err;
+	const struct
+	{
+		const char *key;
+		const char *field;
+		const char *error;
+	}			bad[] = {
+		/* field NULL: whatever is wrong, it is missing */
+		{"absent", NULL, "credentials: absent: missing"},
+		{"empty", NULL, "credentials: empty: missing"},
+		{"number", NULL, "credentials: number: missing"},
+		{"null", NULL, "credentials: null: missing"},
+		/* a field: the typed readers' words */
+		{"absent", "credentials.absent", "credentials.absent: missing"},
+		{"null", "credentials.null", "credentials.null: missing"},
+		{"number", "credentials.number", "credentials.number: expected a string"},
+		{"empty", "credentials.empty", "credentials.empty: empty"},
+	};
+
+	CHECK(nx_credential(c, "client_id", NULL, &v, &err) == NX_OK);
+	CHECK_STR(v, "id-1");
+	v = NULL;
+	CHECK(nx_credential(c, "client_id", "credentials.client_id", &v, &err) == NX_OK);
+	CHECK_STR(v, "id-1");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		memset(&err, 0, sizeof(err));
+		if (nx_credential(c, bad[i].key, bad[i].field, &v, &err) != NX_FAIL)
+			nx_test_fail(__FILE__, __LINE__, "%s accepted", bad[i].key);
+		else if (strcmp(err.msg, bad[i].error) != 0)
+			nx_test_fail(__FILE__, __LINE__, "%s: got \"%s\", want \"%s\"", bad[i].key, err.msg,
+						 bad[i].error);
+	}
+	/* no credentials at all */
+	CHECK(nx_credential(NULL, "client_id", NULL, &v, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials: client_id: missing");
+	CHECK(nx_credential(NULL, "client_id", "credentials.client_id", &v, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.client_id: missing");
+	json_decref(c);
+}
+
+NX_TEST(request_field_header)
+{
+	NxRequest	r;
+	NxError		err;
+
+	nx_request_init(&r, "GET");
+	CHECK(nx_request_field_header(&r, "X-Token", "a b\tc", "credentials.token", &err) == NX_OK);
+	CHECK(nx_request_field_header(&r, "X-Token", NULL, "credentials.token", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.token: missing");
+	CHECK(nx_request_field_header(&r, "X-Token", "", "credentials.token", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.token: missing");
+	CHECK(nx_request_field_header(&r, "X-Token", "t\nX-Evil: 1", "token", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "token: contains a line break");
+	CHECK(nx_request_field_header(&r, "X-Token", "t\r", "token", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "token: contains a line break");
+	CHECK_HEADERS(&r, "X-Token: a b\tc");	/* nothing appended by a failure */
+	nx_request_free(&r);
+}
+
+NX_TEST(request_agent_headers)
+{
+	NxSyncContext ctx = sync_context(NULL);
+	NxRequest	r;
+	NxError		err;
+
+	nx_request_init(&r, "GET");
+	CHECK(nx_request_agent_headers(&ctx, "application/vnd.api+json", &r, &err) == NX_OK);
+	CHECK_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/vnd.api+json");
+	nx_request_free(&r);
+
+	nx_request_init(&r, "GET");
+	CHECK(nx_request_agent_headers(&ctx, NULL, &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "accept: missing");
+	nx_request_free(&r);
+	ctx.user_agent = "";
+	CHECK(nx_request_agent_headers(&ctx, "application/json", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "user_agent: missing");
+	ctx.user_agent = "nexus\nX-Evil: 1";
+	CHECK(nx_request_agent_headers(&ctx, "application/json", &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "user_agent: contains a line break");
+	CHECK_INT(r.nheaders, 0);
+	nx_request_free(&r);
+}
+
+NX_TEST(request_basic_header)
+{
+	NxRequest	r;
+	NxError		err;
+
+	nx_request_init(&r, "POST");
+	CHECK(nx_request_basic(&r, "Aladdin", "open sesame", &err) == NX_OK);
+	/* base64 has no line break to refuse, whatever the credentials hold */
+	CHECK(nx_request_basic(&r, "a\r\n", "b", &err) == NX_OK);
+	CHECK_HEADERS(&r, "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+				  "Authorization: Basic YQ0KOmI=");
+	nx_request_free(&r);
+}
+
+NX_TEST(request_access_token)
+{
+	NxSyncContext ctx = sync_context(NULL);
+	NxRequest	r;
+	NxError		err;
+	const char *missing[] = {NULL, ""};
+
+	nx_request_init(&r, "GET");
+	CHECK(nx_request_access_token(&ctx, "Authorization", "Bearer ", NULL, &r, &err) == NX_OK);
+	CHECK(nx_request_access_token(&ctx, "x-amz-access-token", "", NULL, &r, &err) == NX_OK);
+	CHECK(nx_request_access_token(&ctx, "WM_SEC.ACCESS_TOKEN", "", "access_token", &r,
+								  &err) == NX_OK);
+	CHECK(nx_request_access_token(&ctx, "Authorization", "Bearer ", "access_token", &r,
+								  &err) == NX_OK);
+	CHECK_HEADERS(&r, "Authorization: Bearer tok", "x-amz-access-token: tok",
+				  "WM_SEC.ACCESS_TOKEN: tok", "Authorization: Bearer tok");
+
+	for (size_t i = 0; i < 2; i++)
+	{
+		ctx.access_token = missing[i];
+		CHECK(nx_request_access_token(&ctx, "Authorization", "Bearer ", NULL, &r,
+									  &err) == NX_FAIL);
+		CHECK_STR(err.msg, "access token: missing (request one first)");
+		CHECK(nx_request_access_token(&ctx, "Authorization", "Bearer ", "access_token", &r,
+									  &err) == NX_FAIL);
+		CHECK_STR(err.msg, "access_token: missing (request a token first)");
+	}
+	ctx.access_token = "tok\r\nX-Evil: 1";
+	CHECK(nx_request_access_token(&ctx, "Authorization", "Bearer ", NULL, &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "access token: out of memory or not a single line");
+	CHECK(nx_request_access_token(&ctx, "Authorization", "Bearer ", "access_token", &r,
+								  &err) == NX_FAIL);
+	CHECK_STR(err.msg, "access_token: contains a line break");
+	CHECK_INT(r.nheaders, 4);
+	nx_request_free(&r);
+}
+
+/* A marketplace's own headers, first on a client-credentials request. */
+static int
+test_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
+{
+	if (nx_request_agent_headers(ctx, "application/json", r, err) != NX_OK)
+		return NX_FAIL;
+	return nx_request_field_header(r, "X-Test", "1", "x_test", err);
+}
+
+NX_TEST(request_client_credentials)
+{
+	json_t	   *c = nx_parse_json("{\"client_id\": \"z-id\", \"client_secret\": \"ZALANDO-SECRET\"}");
+	NxSyncContext ctx = sync_context(c);
+	NxRequest	r;
+	NxError		err;
+
+	CHECK(nx_client_credentials_request(&ctx, "/v3/token", test_headers, &r, &err) == NX_OK);
+	CHECK_STR(r.method, "POST");
+	CHECK_STR(r.url, "https://auth.example.com/v3/token");
+	CHECK_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json", "X-Test: 1",
+				  "Authorization: Basic ei1pZDpaQUxBTkRPLVNFQ1JFVA==",
+				  "Content-Type: application/x-www-form-urlencoded");
+	CHECK_INT(r.body_len, 29);
+	CHECK(r.body != NULL && memcmp(r.body, "grant_type=client_credentials", 29) == 0);
+	nx_request_free(&r);
+
+	/* each failure leaves the request empty */
+	ctx.user_agent = NULL;
+	CHECK(nx_client_credentials_request(&ctx, "/v3/token", test_headers, &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "user_agent: missing");
+	CHECK_EMPTY(r);
+	ctx.auth_base = NULL;
+	CHECK(nx_client_credentials_request(&ctx, "/auth/token", test_headers, &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "auth_base: missing");
+	CHECK_EMPTY(r);
+	ctx = sync_context(c);
+	json_object_del(c, "client_secret");
+	CHECK(nx_client_credentials_request(&ctx, "/auth/token", test_headers, &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.client_secret: missing");
+	CHECK_EMPTY(r);
+	json_object_set_new(c, "client_id", json_string(""));
+	CHECK(nx_client_credentials_request(&ctx, "/auth/token", test_headers, &r, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "credentials.client_id: empty");
+	CHECK_EMPTY(r);
+	json_decref(c);
+}
+
+NX_TEST(request_path_segment)
+{
+	NxError		err;
+	char	   *url = (char *) "untouched";
+	const char *fine[] = {"A-1", "...", ".a", "%2e", "a/b", "?"};
+
+	CHECK(nx_check_segment(NULL, "order id", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "order id: missing");
+	CHECK(nx_check_segment("", "id", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "id: missing");
+	CHECK(nx_check_segment(".", "order id", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "order id: \".\" is not a path segment");
+	CHECK(nx_check_segment("..", "order id", &err) == NX_FAIL);
+	CHECK_STR(err.msg, "order id: \"..\" is not a path segment");
+	/* the rest is the encoding's to make safe */
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		if (nx_check_segment(fine[i], "order id", &err) != NX_OK)
+			nx_test_fail(__FILE__, __LINE__, "\"%s\" refused", fine[i]);
+
+	CHECK(nx_detail_url("https://h/api", "/v2/orders/", "A/B C?x", &url, &err) == NX_OK);
+	CHECK_STR(url, "https://h/api/v2/orders/A%2FB%20C%3Fx");
+	free(url);
+	CHECK(nx_detail_url("https://h", "/retailer/orders/", "...", &url, &err) == NX_OK);
+	CHECK_STR(url, "https://h/retailer/orders/...");
+	free(url);
+	CHECK(nx_detail_url("https://h", "/retailer/orders/", "..", &url, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "order id: \"..\" is not a path segment");
+	CHECK(url == NULL);
+	url = (char *) "untouched";
+	CHECK(nx_detail_url("https://h", "/retailer/orders/", NULL, &url, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "order id: missing");
+	CHECK(url == NULL);
+}
+
+NX_TEST(request_page_size)
+{
+	NxSyncContext ctx = sync_context(NULL);
+	const int	cases[][2] = {
+		{0, 250}, {-1, 250}, {1, 1}, {249, 249}, {250, 250}, {251, 250}, {100000, 250},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		ctx.page_size = cases[i][0];
+		if (nx_page_size(&ctx, 250) != cases[i][1])
+			nx_test_fail(__FILE__, __LINE__, "page_size %d: got %d, want %d", cases[i][0],
+						 nx_page_size(&ctx, 250), cases[i][1]);
+	}
+	ctx.page_size = 50;
+	CHECK_INT(nx_page_size(&ctx, 50), 50);
+	CHECK_INT(nx_page_size(&ctx, 49), 49);
+}
+
+NX_TEST(request_check_since)
+{
+	NxError		err;
+
+	CHECK(nx_check_since(0, &err) == NX_OK);
+	CHECK(nx_check_since(1741594365, &err) == NX_OK);
+	CHECK(nx_check_since(INT64_C(253402300799), &err) == NX_OK);	/* 9999-12-31T23:59:59Z */
+	CHECK(nx_check_since(INT64_C(253402300800), &err) == NX_FAIL);
+	CHECK_STR(err.msg, "since: 253402300800 is out of range");
+	CHECK(nx_check_since(-1, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "since: -1 is out of range");
+	CHECK(nx_check_since(INT64_MIN, &err) == NX_FAIL);
+	CHECK_STR(err.msg, "since: -9223372036854775808 is out of range");
+	CHECK(nx_check_since(INT64_MAX, &err) == NX_FAIL);
+}
+
+NX_TEST(request_parse_count)
+{
+	const struct
+	{
+		const char *s;
+		int			max;
+		int64_t		want;			/* -1: refused */
+	}			cases[] = {
+		{"0", 12, 0}, {"21", 12, 21}, {" 3 ", 12, 3}, {"\t4\t", 12, 4}, {"  17", 3, 17},
+		{"999999999999", 12, INT64_C(999999999999)}, {"9999999999999", 12, -1},
+		{"000000000001", 12, 1}, {"0000000000001", 12, -1},	/* zeros are digits too */
+		{"1741594365000", 15, INT64_C(1741594365000)},
+		{"999999999999999", 15, INT64_C(999999999999999)},
+		{"1000000000000000", 15, -1}, {"99999999999999999999", 15, -1},
+		{"", 12, -1}, {" ", 12, -1}, {"-1", 12, -1}, {"+1", 12, -1}, {"1.5", 12, -1},
+		{"2.0", 12, -1}, {"1 2", 12, -1}, {"12x", 12, -1}, {"1e3", 12, -1}, {"12\r", 12, -1},
+		{"Wed, 21 Oct 2015 07:28:00 GMT", 12, -1},
+	};
+	int64_t		v;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		bool		ok;
+
+		v = -7;
+		ok = nx_parse_count(cases[i].s, cases[i].max, &v);
+		if (ok != (cases[i].want >= 0) || (ok && v != cases[i].want) || (!ok && v != -7))
+			nx_test_fail(__FILE__, __LINE__, "\"%s\" (%d digits): got %s %lld, want %lld",
+						 cases[i].s, cases[i].max, ok ? "true" : "false", (long long) v,
+						 (long long) cases[i].want);
+	}
+	CHECK(!nx_parse_count(NULL, 12, &v));
+}
+
+NX_TEST(request_retry_after_ms)
+{
+	const struct
+	{
+		const char *s;
+		int64_t		want;			/* -1: refused */
+	}			cases[] = {
+		{"0", 0}, {"21", 21000}, {"2.0", 2000}, {"2.5", 2500}, {"0.001", 1},
+		/* a fraction rounds up, past the millisecond too */
+		{"0.0001", 1}, {"1.0001", 1001}, {"1.0000", 1000}, {"1.2345", 1235},
+		{" 3 ", 3000}, {"\t4\t", 4000},
+		/* up to an hour as asked; beyond, an hour; beyond a day, garbage */
+		{"3600", 3600000}, {"3601", 3600000}, {"86400", 3600000}, {"86400.000", 3600000},
+		{"86400.001", -1}, {"86401", -1}, {"99999999999999999999", -1},
+		{"", -1}, {" ", -1}, {"-1", -1}, {"+1", -1}, {"1.", -1}, {".5", -1}, {"1.5s", -1},
+		{"3 x", -1}, {"1e3", -1}, {"Wed, 21 Oct 2015 07:28:00 GMT", -1},
+	};
+	int64_t		ms;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		bool		ok;
+
+		ms = -7;
+		ok = nx_retry_after_ms(cases[i].s, &ms);
+		if (ok != (cases[i].want >= 0) || (ok && ms != cases[i].want) || (!ok && ms != -7))
+			nx_test_fail(__FILE__, __LINE__, "\"%s\": got %s %lld, want %lld", cases[i].s,
+						 ok ? "true" : "false", (long long) ms, (long long) cases[i].want);
+	}
+	CHECK(!nx_retry_after_ms(NULL, &ms));
+}
+
+NX_TEST(request_base_urls)
+{
+	char	   *api = NULL;
+	char	   *auth = (char *) "untouched";
+	NxError		err;
+	static const char api_url[] = "https://api.example.com";
+
+	CHECK(nx_base_urls(api_url, "https://auth.example.com", &api, &auth, &err) == NX_OK);
+	CHECK_STR(api, "https://api.example.com");
+	CHECK_STR(auth, "https://auth.example.com");
+	CHECK(api != api_url);		/* a copy, the caller's to free */
+	free(api);
+	free(auth);
+	auth = (char *) "untouched";
+	CHECK(nx_base_urls(api_url, NULL, &api, &auth, &err) == NX_OK);
+	CHECK_STR(api, "https://api.example.com");
+	CHECK(auth == NULL);		/* no token endpoint */
+	free(api);
 }
