@@ -196,3 +196,16 @@ SELECT nexus.disconnect_marketplace((SELECT id FROM sc WHERE m = 'shopify'));
 COMMIT;
 RESET ROLE;
 SELECT count(*) AS runs_of_deleted FROM nexus.sync_runs WHERE connection_id = (SELECT id FROM sc WHERE m = 'shopify');
+
+-- A run whose lease ran out after 10 claims is abandoned, not claimed again
+-- (a worker that died with it every time), and its connection is in error.
+SELECT c.id AS abandoned_conn, c.tenant_id AS abandoned_tenant
+  FROM nexus.marketplace_connections c WHERE c.account_name = 'Acme US' \gset
+UPDATE nexus.sync_runs SET status = 'cancelled' WHERE connection_id = :'abandoned_conn' AND status IN ('queued', 'running');
+INSERT INTO nexus.sync_runs (tenant_id, connection_id, trigger, status, attempts, worker_pid, lease_until, started_at)
+VALUES (:'abandoned_tenant', :'abandoned_conn', 'schedule', 'running', 10, 1, now() - interval '1 minute', now() - interval '1 hour');
+SELECT count(*) AS claimed
+  FROM nexus_private.claim_sync_runs(2, 100, '1 minute', '5 minutes', '30 days') r
+ WHERE r.connection_id = :'abandoned_conn';
+SELECT status, error FROM nexus.sync_runs WHERE connection_id = :'abandoned_conn' ORDER BY id DESC LIMIT 1;
+SELECT status, error_message FROM nexus.marketplace_connections WHERE id = :'abandoned_conn';

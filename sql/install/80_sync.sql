@@ -285,6 +285,21 @@ CREATE FUNCTION nexus_private.claim_sync_runs(p_worker integer, p_limit integer,
   AS $$
 #variable_conflict use_column
 BEGIN
+  -- A run whose worker died with it claimed 10 times (something in it kills
+  -- workers) fails rather than take every worker down again.
+  WITH abandoned AS (
+    UPDATE nexus.sync_runs r
+       SET status = 'failed', finished_at = now(), lease_until = NULL,
+           error = format('abandoned: the worker running it stopped %s times without finishing it', r.attempts)
+     WHERE r.status = 'running' AND r.lease_until < now() AND r.attempts >= 10
+    RETURNING r.tenant_id, r.connection_id
+  )
+  UPDATE nexus.marketplace_connections c
+     SET consecutive_failures = c.consecutive_failures + 1, status = 'error',
+         error_message = 'sync abandoned: the worker running it stopped 10 times without finishing it'
+    FROM abandoned a
+   WHERE c.tenant_id = a.tenant_id AND c.id = a.connection_id;
+
   RETURN QUERY
   WITH picked AS (
     SELECT r.tenant_id, r.id
