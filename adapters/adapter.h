@@ -399,6 +399,12 @@ extern char *nx_url_encode(const char *s);
 /* "Basic base64(user:password)", malloc'd. */
 extern char *nx_basic_auth(const char *user, const char *password);
 /*
+ * The origin of url, "scheme://host:port" lower-cased with the default port
+ * made explicit, into origin; *path_at (may be NULL) where its path starts.
+ * false when url has no "scheme://host" or has userinfo.
+ */
+extern bool nx_url_origin(const char *url, char *origin, size_t size, size_t *path_at);
+/*
  * True when url is base itself or lies under it: same scheme, host and
  * port, and a path at or below base's path.  Next-page links are followed
  * only then, so that an access token never leaves for another host.

@@ -144,8 +144,8 @@ nx_basic_auth(const char *user, const char *password)
  * and port, lower-cased, the default port made explicit) and the offset
  * where the path starts.  false when url has no "scheme://host".
  */
-static bool
-url_origin(const char *url, char *origin, size_t size, size_t *path_at)
+bool
+nx_url_origin(const char *url, char *origin, size_t size, size_t *path_at)
 {
 	const char *sep = strstr(url, "://");
 	const char *host;
@@ -171,7 +171,8 @@ url_origin(const char *url, char *origin, size_t size, size_t *path_at)
 	for (char *p = origin; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char) (*p - 'A' + 'a');
-	*path_at = (size_t) (end - url);
+	if (path_at)
+		*path_at = (size_t) (end - url);
 	return true;
 }
 
@@ -211,7 +212,7 @@ nx_url_under(const char *url, const char *base)
 	const char *bpath;
 
 	if (url == NULL || base == NULL || strpbrk(url, " \t\r\n") != NULL || has_dot_segment(url) ||
-		!url_origin(url, uo, sizeof(uo), &up) || !url_origin(base, bo, sizeof(bo), &bp) ||
+		!nx_url_origin(url, uo, sizeof(uo), &up) || !nx_url_origin(base, bo, sizeof(bo), &bp) ||
 		strcmp(uo, bo) != 0)
 		return false;
 	upath = url + up;

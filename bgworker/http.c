@@ -104,22 +104,6 @@ nexus_http_configure(NexusHttp *h, const NexusHttpSettings *s)
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long) Max(s->max_in_flight, 8));
 }
 
-/* "scheme://host:port" of url, lower-cased, the default port made explicit. */
-static void
-host_key(const char *url, char *out, size_t size)
-{
-	const char *sep = strstr(url, "://");
-	const char *host = sep ? sep + 3 : url;
-	size_t		n = strcspn(host, "/?#");
-	bool		has_port = memchr(host, ':', n) != NULL;
-	bool		https = sep && (sep - url) == 5 && pg_strncasecmp(url, "https", 5) == 0;
-
-	snprintf(out, size, "%.*s%s", (int) (host + n - url), url,
-			 has_port ? "" : (https ? ":443" : ":80"));
-	for (char *p = out; *p; p++)
-		*p = pg_tolower((unsigned char) *p);
-}
-
 static HostCount *
 host_count(NexusHttp *h, const char *host)
 {
@@ -394,7 +378,9 @@ nexus_http_send(NexusHttp *h, void *owner, int tag, const char *method, const ch
 		}
 		t->nheaders++;
 	}
-	host_key(url, t->host, sizeof(t->host));
+	/* Transfers are counted per origin (nx_url_origin); a URL without one shares a bucket of its own. */
+	if (!nx_url_origin(url, t->host, sizeof(t->host), NULL))
+		strlcpy(t->host, "?", sizeof(t->host));
 	for (tail = &h->queue; *tail; tail = &(*tail)->next)
 		;
 	*tail = t;

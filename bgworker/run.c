@@ -103,8 +103,6 @@ struct NexusRun
 	Bucket		buckets[2];		/* 0: list and token requests, 1: details */
 
 	/* The page being read. */
-	json_t	   *page;
-	json_t	   *page_headers;
 	char	   *next_cursor;
 	Detail	   *details;
 	int			ndetails;
@@ -154,11 +152,6 @@ finish_run(NexusRun *run, NexusRunOutcome outcome, const char *error)
 static void
 clear_page(NexusRun *run)
 {
-	if (run->page)
-		json_decref(run->page);
-	if (run->page_headers)
-		json_decref(run->page_headers);
-	run->page = run->page_headers = NULL;
 	free(run->next_cursor);
 	run->next_cursor = NULL;
 	for (int i = 0; i < run->ndetails; i++)
@@ -556,22 +549,7 @@ what(int tag)
 
 static void details_complete(NexusRun *run);
 
-/*
- * Free the parsed page as soon as what is needed is taken from it: freed
- * at once it is still in the cache; kept until the page is stored (behind
- * other runs' pages), freeing it cost as much as parsing it (bench/sync).
- */
-static void
-drop_page_json(NexusRun *run)
-{
-	if (run->page)
-		json_decref(run->page);
-	if (run->page_headers)
-		json_decref(run->page_headers);
-	run->page = run->page_headers = NULL;
-}
-
-/* The page is in: find out what it lacks, or make its payload now. */
+/* The page is in: find out what it lacks, or make its payload now (doc and headers stay the caller's). */
 static void
 take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 {
@@ -579,8 +557,6 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 	NxError		err = {{0}};
 	json_t	   *orders = NULL;
 
-	run->page = doc;
-	run->page_headers = headers;
 	run->list_in_flight = false;
 
 	if (run->a->detail_request == NULL)
@@ -599,7 +575,6 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 		run->have_payload = true;
 		run->next_cursor = str_or_null(run->payload.next_cursor);
 		run->phase = PH_STORE;
-		drop_page_json(run);
 		return;
 	}
 
@@ -614,7 +589,6 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 		return;
 	}
 	run->next_cursor = str_or_null(p.next_cursor);
-	drop_page_json(run);
 	if (orders)
 	{
 		const char *id;
@@ -839,6 +813,15 @@ nexus_run_response(NexusRun *run, NexusHttpResult *r, int64 now_ms)
 			/* bol pages by number and says nothing of it: the adapter learns it here. */
 			json_object_set_new(h, "x-nexus-cursor", json_string(run->cursor ? run->cursor : "1"));
 			take_page(run, doc, h, now_ms);
+
+			/*
+			 * Freed as soon as the payload or detail list is taken from it,
+			 * while still in the cache: kept until the page was stored
+			 * (behind other runs' pages), freeing it cost as much as
+			 * parsing it (bench/sync).
+			 */
+			json_decref(h);
+			json_decref(doc);
 		}
 		else if (tag >= 0 && tag < run->ndetails)
 		{

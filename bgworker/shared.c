@@ -69,12 +69,6 @@ nexus_sync_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-bool
-nexus_sync_shmem_ready(void)
-{
-	return shared != NULL;
-}
-
 void
 nexus_sync_slot_attach(int slot)
 {

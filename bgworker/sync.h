@@ -50,7 +50,6 @@ extern void nexus_sync_shmem_startup(void);
 extern void nexus_sync_slot_attach(int slot);
 extern void nexus_sync_slot_detach(int slot);
 extern void nexus_sync_slot_update(int slot, const NexusWorkerStats *stats);
-extern bool nexus_sync_shmem_ready(void);
 /* DROP DATABASE of the sync database: SIGTERM the workers, hold off the launcher. */
 extern void nexus_sync_stop_workers(void);
 extern bool nexus_sync_paused(void);

@@ -127,14 +127,11 @@ commit_tx(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/*
- * After an error inside begin_tx/commit_tx: log it, roll back, and go on.
- * Returns the message (in TopMemoryContext's care of the caller: static).
- */
-static const char *
+/* After an error inside begin_tx/commit_tx: log it, roll back, and go on. */
+static void
 abort_tx(MemoryContext mcxt)
 {
-	static char msg[256];
+	char		msg[256];
 	ErrorData  *edata;
 
 	MemoryContextSwitchTo(mcxt);
@@ -148,7 +145,6 @@ abort_tx(MemoryContext mcxt)
 	AbortCurrentTransaction();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	note_error(msg);
-	return msg;
 }
 
 static Datum
@@ -420,15 +416,13 @@ renew(void)
 
 /* Store the run's page and advance its cursor, in one transaction. */
 static void
-store_page(int i)
+store_page(int i, int requests)
 {
 	MemoryContext mcxt = CurrentMemoryContext;
 	NexusRun   *run = active[i].run;
-	NexusRunStatus st;
 	volatile bool stored = false;
 	volatile bool gone = false;
 
-	nexus_run_advance(run, http, now_ms(), &st);
 	set_state("storing");
 	PG_TRY();
 	{
@@ -459,7 +453,7 @@ store_page(int i)
 		args[5] = Int64GetDatum(counts.updated);
 		args[6] = Int64GetDatum(counts.unchanged + counts.stale);
 		args[7] = Int64GetDatum(counts.nfailed);
-		args[8] = Int32GetDatum(st.requests);
+		args[8] = Int32GetDatum(requests);
 		args[9] = Int32GetDatum(0);
 		args[10] = interval_secs(nexus_sync_lease_s);
 		if (SPI_execute_with_args("SELECT nexus_private.sync_page_done($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -688,7 +682,7 @@ drive(int64 *next_wake)
 		switch (st.step)
 		{
 			case RUN_STORE:
-				store_page(i);
+				store_page(i, st.requests);
 				maybe_analyze();
 				moved = true;
 				break;

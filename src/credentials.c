@@ -159,14 +159,13 @@ current_index(const KeyRing *ring)
 #define TOKEN_AAD_LABEL "nexus-accesstoken:v1"
 StaticAssertDecl(sizeof(TOKEN_AAD_LABEL) == sizeof(AAD_LABEL), "AAD labels differ in length");
 
-static const char *aad_label = AAD_LABEL;
-
 static void
-make_aad(const pg_uuid_t *tenant, const pg_uuid_t *connection, unsigned char *aad)
+make_aad(const char *label, const pg_uuid_t *tenant, const pg_uuid_t *connection,
+		 unsigned char *aad)
 {
-	memcpy(aad, aad_label, strlen(aad_label));
-	memcpy(aad + strlen(aad_label), tenant->data, UUID_LEN);
-	memcpy(aad + strlen(aad_label) + UUID_LEN, connection->data, UUID_LEN);
+	memcpy(aad, label, strlen(label));
+	memcpy(aad + strlen(label), tenant->data, UUID_LEN);
+	memcpy(aad + strlen(label) + UUID_LEN, connection->data, UUID_LEN);
 }
 
 #define AAD_BYTES (sizeof(AAD_LABEL) - 1 + 2 * UUID_LEN)
@@ -226,8 +225,9 @@ make_bytea(const unsigned char *data, int len)
 
 /* Encrypt under the current key; fills version, nonce and ciphertext. */
 static void
-encrypt_with_ring(const KeyRing *ring, const pg_uuid_t *tenant, const pg_uuid_t *connection,
-				  const char *plain, int *version, bytea **nonce_out, bytea **cipher_out)
+encrypt_with_ring(const KeyRing *ring, const char *label, const pg_uuid_t *tenant,
+				  const pg_uuid_t *connection, const char *plain, int *version,
+				  bytea **nonce_out, bytea **cipher_out)
 {
 	int			cur = current_index(ring);
 	unsigned char nonce[NONCE_BYTES];
@@ -239,7 +239,7 @@ encrypt_with_ring(const KeyRing *ring, const pg_uuid_t *tenant, const pg_uuid_t 
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate a random nonce")));
-	make_aad(tenant, connection, aad);
+	make_aad(label, tenant, connection, aad);
 	if (!gcm_encrypt(ring->keys[cur], nonce, aad, plain, len, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -250,9 +250,14 @@ encrypt_with_ring(const KeyRing *ring, const pg_uuid_t *tenant, const pg_uuid_t 
 	pfree(out);
 }
 
+/*
+ * Decrypt what encrypt_with_ring wrote under label.  quiet: NULL instead of
+ * an error when it cannot be read (a cached token whose key is gone).
+ */
 static char *
-decrypt_with_ring(const KeyRing *ring, const pg_uuid_t *tenant, const pg_uuid_t *connection,
-				  int version, bytea *nonce, bytea *cipher)
+decrypt_with_ring(const KeyRing *ring, const char *label, const pg_uuid_t *tenant,
+				  const pg_uuid_t *connection, int version, bytea *nonce, bytea *cipher,
+				  bool quiet)
 {
 	unsigned char aad[AAD_BYTES];
 	int			idx = -1;
@@ -263,24 +268,37 @@ decrypt_with_ring(const KeyRing *ring, const pg_uuid_t *tenant, const pg_uuid_t 
 		if (ring->versions[i] == version)
 			idx = i;
 	if (idx < 0)
+	{
+		if (quiet)
+			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("credentials key version %d is not in the key file", version),
 				 errdetail("The stored credentials were encrypted with key version %d.", version),
 				 errhint("Restore that key's line to the file named by nexus.credentials_key_file.")));
+	}
 	if (VARSIZE_ANY_EXHDR(nonce) != NONCE_BYTES || len < TAG_BYTES)
+	{
+		if (quiet)
+			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored marketplace credentials are malformed")));
-	make_aad(tenant, connection, aad);
+	}
+	make_aad(label, tenant, connection, aad);
 	out = palloc(len - TAG_BYTES + 1);
 	if (!gcm_decrypt(ring->keys[idx], (unsigned char *) VARDATA_ANY(nonce), aad,
 					 (unsigned char *) VARDATA_ANY(cipher), len, out))
+	{
+		pfree(out);
+		if (quiet)
+			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("could not decrypt marketplace credentials"),
 				 errdetail("The key of version %d does not open them: the key file holds a different key under that version, or the stored data was altered.", version),
 				 errhint("Check that nexus.credentials_key_file names the key file these credentials were written with.")));
+	}
 	out[len - TAG_BYTES] = '\0';
 	return out;
 }
@@ -307,7 +325,7 @@ nexus_encrypt_credentials(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "nexus: encrypt_credentials must return a composite");
 	load_keys(&ring);
-	encrypt_with_ring(&ring, tenant, connection, plain, &version, &nonce, &cipher);
+	encrypt_with_ring(&ring, AAD_LABEL, tenant, connection, plain, &version, &nonce, &cipher);
 	explicit_bzero(&ring, sizeof(ring));
 	explicit_bzero(plain, strlen(plain));
 	values[0] = Int32GetDatum(version);
@@ -359,7 +377,7 @@ nexus_decrypt_credentials(const pg_uuid_t *tenant, const pg_uuid_t *connection)
 		char	   *tmp;
 
 		load_keys(&ring);
-		tmp = decrypt_with_ring(&ring, tenant, connection, version, nonce, cipher);
+		tmp = decrypt_with_ring(&ring, AAD_LABEL, tenant, connection, version, nonce, cipher, false);
 		explicit_bzero(&ring, sizeof(ring));
 		plain = MemoryContextStrdup(caller, tmp);
 		explicit_bzero(tmp, strlen(tmp));
@@ -435,13 +453,13 @@ nexus_rotate_credentials_key(PG_FUNCTION_ARGS)
 				int			version = DatumGetInt32(SPI_getbinval(tup, batch->tupdesc, 3, &isnull));
 				bytea	   *nonce = DatumGetByteaPP(SPI_getbinval(tup, batch->tupdesc, 4, &isnull));
 				bytea	   *cipher = DatumGetByteaPP(SPI_getbinval(tup, batch->tupdesc, 5, &isnull));
-				char	   *plain = decrypt_with_ring(&ring, tenant, conn, version, nonce, cipher);
+				char	   *plain = decrypt_with_ring(&ring, AAD_LABEL, tenant, conn, version, nonce, cipher, false);
 				int			nv;
 				bytea	   *nn;
 				bytea	   *nc;
 				Datum		args[5];
 
-				encrypt_with_ring(&ring, tenant, conn, plain, &nv, &nn, &nc);
+				encrypt_with_ring(&ring, AAD_LABEL, tenant, conn, plain, &nv, &nn, &nc);
 				explicit_bzero(plain, strlen(plain));
 				args[0] = Int32GetDatum(nv);
 				args[1] = PointerGetDatum(nn);
@@ -476,17 +494,8 @@ nexus_encrypt_token(const pg_uuid_t *tenant, const pg_uuid_t *connection, const 
 	KeyRing		ring;
 
 	load_keys(&ring);
-	aad_label = TOKEN_AAD_LABEL;
-	PG_TRY();
-	{
-		encrypt_with_ring(&ring, tenant, connection, token, version, nonce, cipher);
-	}
-	PG_FINALLY();
-	{
-		aad_label = AAD_LABEL;
-		explicit_bzero(&ring, sizeof(ring));
-	}
-	PG_END_TRY();
+	encrypt_with_ring(&ring, TOKEN_AAD_LABEL, tenant, connection, token, version, nonce, cipher);
+	explicit_bzero(&ring, sizeof(ring));
 }
 
 /*
@@ -499,30 +508,10 @@ nexus_decrypt_token(const pg_uuid_t *tenant, const pg_uuid_t *connection, int ve
 					bytea *nonce, bytea *cipher)
 {
 	KeyRing		ring;
-	unsigned char aad[AAD_BYTES];
-	int			len = VARSIZE_ANY_EXHDR(cipher);
-	int			idx = -1;
-	char	   *out = NULL;
+	char	   *out;
 
 	load_keys(&ring);
-	for (int i = 0; i < ring.n; i++)
-		if (ring.versions[i] == version)
-			idx = i;
-	if (idx >= 0 && VARSIZE_ANY_EXHDR(nonce) == NONCE_BYTES && len >= TAG_BYTES)
-	{
-		aad_label = TOKEN_AAD_LABEL;
-		make_aad(tenant, connection, aad);
-		aad_label = AAD_LABEL;
-		out = palloc(len - TAG_BYTES + 1);
-		if (gcm_decrypt(ring.keys[idx], (unsigned char *) VARDATA_ANY(nonce), aad,
-						(unsigned char *) VARDATA_ANY(cipher), len, out))
-			out[len - TAG_BYTES] = '\0';
-		else
-		{
-			pfree(out);
-			out = NULL;
-		}
-	}
+	out = decrypt_with_ring(&ring, TOKEN_AAD_LABEL, tenant, connection, version, nonce, cipher, true);
 	explicit_bzero(&ring, sizeof(ring));
 	return out;
 }
