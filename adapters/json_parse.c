@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,26 @@ hex4(const char *s)
 }
 
 /*
+ * Word-at-a-time byte tests (the "has zero byte" trick): the high bit of
+ * the result's byte i is set when byte i of v matches, and never for a
+ * word with no match, which is all scan_string asks.
+ */
+#define SWAR_ONES UINT64_C(0x0101010101010101)
+#define SWAR_HIGH UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+has_less(uint64_t v, unsigned int n)
+{
+	return (v - SWAR_ONES * n) & ~v;
+}
+
+static inline uint64_t
+has_byte(uint64_t v, unsigned int c)
+{
+	return has_less(v ^ (SWAR_ONES * c), 1);
+}
+
+/*
  * A string at ps->p (just past the opening quote).  Sets *out and *len to
  * either the input itself (no escapes) or ps->buf; false on error.
  */
@@ -175,7 +196,21 @@ scan_string(Parser *ps, const char **out, size_t *len)
 		}
 	}
 
-	/* fast path: no escapes */
+	/*
+	 * fast path: no escapes.  Most of a marketplace page is plain ASCII
+	 * text, so step over eight bytes at a time while none of them is a
+	 * quote, a backslash, a control character or a non-ASCII byte; the
+	 * byte loop below decides about the rest.
+	 */
+	while (ps->end - ps->p >= 8)
+	{
+		uint64_t	v;
+
+		memcpy(&v, ps->p, 8);
+		if (((v | has_byte(v, '"') | has_byte(v, '\\') | has_less(v, 0x20)) & SWAR_HIGH) != 0)
+			break;
+		ps->p += 8;
+	}
 	while (ps->p < ps->end)
 	{
 		unsigned char c = (unsigned char) *ps->p;

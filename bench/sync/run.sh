@@ -38,6 +38,9 @@
 # that every run succeeded and that nexus.orders holds exactly the
 # simulator's orders (each once, same last-modified time and item count):
 # a pass that lost work fails the benchmark rather than report a speed.
+# Last, informational: the store's limit, COPY FROM of the same orders and
+# items into the same tables from the same starting state (no fetching, no
+# parsing), in pages of 100 per second.
 #
 # For each pass it prints pages/s, orders/s, requests/s, the CPU seconds of
 # the simulator, the sync workers and the other PostgreSQL processes during
@@ -406,6 +409,30 @@ for w in $WORKERS; do
 done
 echo "   passes took $(( $(date +%s) - t_bench )) s"
 
+# The store's limit: COPY FROM of the very rows the last "new"-style pass
+# left (every order of the simulator and its items, ids kept) into the
+# same tables, indexes and foreign keys, from the same starting state
+# (bench.reset), server-side, one statement per table.  No fetching, no
+# parsing, no look-up: whatever nexus does per page costs at least this.
+echo "== limit: COPY FROM of the same orders and items (informational)"
+q "COPY (SELECT * FROM nexus.orders WHERE external_order_id NOT LIKE 'H-%') TO '$tmp/orders.copy'" >/dev/null
+q "COPY (SELECT i.* FROM nexus.order_items i JOIN nexus.orders o ON o.tenant_id = i.tenant_id AND o.id = i.order_id
+         WHERE o.external_order_id NOT LIKE 'H-%') TO '$tmp/items.copy'" >/dev/null
+timeout 300 "${psql[@]}" -c "CALL bench.reset(true, $HISTORY)" -c "VACUUM ANALYZE nexus.orders" \
+	-c "VACUUM ANALYZE nexus.order_items" -c "CHECKPOINT" >/dev/null || die "copy: reset failed"
+copy_s=$("${psql[@]}" -At <<EOF | tail -1
+CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t;
+COPY nexus.orders FROM '$tmp/orders.copy';
+COPY nexus.order_items FROM '$tmp/items.copy';
+SELECT round(extract(epoch FROM clock_timestamp() - t)::numeric, 3) FROM t0;
+EOF
+)
+copied=$(q "SELECT count(*) FROM nexus.orders WHERE external_order_id NOT LIKE 'H-%'")
+[ "$copied" = "$total_orders" ] || die "copy: $copied orders copied, expected $total_orders"
+COPY_PPS=$(awk -v o="$copied" -v s="$copy_s" 'BEGIN { printf "%.0f", o / 100 / s }')
+echo "   COPY: $copied orders with their items in $copy_s s = $(awk -v o="$copied" -v s="$copy_s" 'BEGIN { printf "%.0f", o / s }') orders/s" \
+	"= $COPY_PPS pages of 100/s, one core"
+
 echo "== summary ($CONNECTIONS connections, $ORDERS_PER_CONNECTION orders each, pages of 100, $MARKETS; CPU in seconds during the pass)"
 printf '   %-14s %7s %6s %8s %8s %9s %8s %9s %7s %7s %7s %7s %7s %8s %8s\n' pass workers pages seconds pages/s orders/s \
 	"cpu sim" "workers" "pg oth" "outside" "busy" "busy%" "inflt" "wrk HWM" "wrk anon"
@@ -420,6 +447,9 @@ fi
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== total $(( $(date +%s) - t_start )) s"
 head_pps=$(eval echo "\$PPS_new_w$first_workers")
+echo "(the store's limit measured above: COPY of the same rows, $COPY_PPS pages/s on one core;" \
+	"the \"new\" pass reached $(awk -v p="$head_pps" -v c="$COPY_PPS" 'BEGIN { printf "%.2f", p / c }') of it" \
+	"while also fetching and parsing, and $TARGET_PAGES pages/s is $(awk -v t="$TARGET_PAGES" -v c="$COPY_PPS" 'BEGIN { printf "%.1f", t / c }')x COPY)"
 echo "(RATIO lines: the \"new\" pass with $first_workers worker(s), sync_max_in_flight $MAX_IN_FLIGHT; baseline pg_net ~$PG_NET_RPS requests/s as documented, one page = one request here)"
 echo "RATIO sync_pages_per_s $head_pps target >= $TARGET_PAGES"
 echo "RATIO sync_pages_per_s_vs_pg_net $(awk -v p="$head_pps" -v b="$PG_NET_RPS" 'BEGIN { printf "%.2f", p / b }') target >= $(awk -v t="$TARGET_PAGES" -v b="$PG_NET_RPS" 'BEGIN { printf "%g", t / b }')"

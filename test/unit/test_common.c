@@ -510,6 +510,39 @@ NX_TEST(json_loader_edge_cases)
 		json_decref(a);
 		json_decref(b);
 	}
+	/*
+	 * Strings are scanned eight bytes at a time: put each special byte at
+	 * every position of the first words and of the tail, and ask that
+	 * both loaders agree on accepting and on the value.
+	 */
+	{
+		static const char *const specials[] = {"\\\"", "\\\\", "\\n", "\xc3\xa9", "\x01", "\xc3",
+		"\xe2\x82\xac", "\x7f", "\xff", "\"", NULL};
+
+		for (int k = 0; specials[k]; k++)
+			for (int pos = 0; pos < 20; pos++)
+				for (int tail = 0; tail < 10; tail++)
+				{
+					char		doc[64];
+					int			n = 0;
+					json_t	   *a;
+					json_t	   *b;
+
+					doc[n++] = '"';
+					for (int i = 0; i < pos; i++)
+						doc[n++] = (char) ('a' + i % 26);
+					n += snprintf(doc + n, sizeof(doc) - n, "%s", specials[k]);
+					for (int i = 0; i < tail; i++)
+						doc[n++] = 'z';
+					doc[n++] = '"';
+					a = json_loadb(doc, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+					b = nx_json_loadb(doc, n, &e);
+					if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b)))
+						nx_test_fail(__FILE__, __LINE__, "differs on special %d at %d, tail %d", k, pos, tail);
+					json_decref(a);
+					json_decref(b);
+				}
+	}
 	/* deep nesting is refused, not a stack overflow */
 	{
 		char	   *deep = malloc(100001);
