@@ -421,6 +421,28 @@ extern void nx_uuid_text(char *buf, size_t size);
 extern int	nx_oauth_token_parse(const char *body, size_t len, char **token, int64_t *expires_in,
 								 NxError *err);
 
+/* ---------- webhook signing keys (eBay, bol; doc/sync_protocol.md) ---------- */
+
+/* The public keys of one key response: key id and PEM, malloc'd. */
+typedef struct NxWebhookKey
+{
+	char	   *key_id;
+	char	   *pem;
+} NxWebhookKey;
+
+typedef struct NxWebhookKeys
+{
+	NxWebhookKey *keys;
+	size_t		nkeys;
+	size_t		cap;
+} NxWebhookKeys;
+
+extern void nx_webhook_keys_init(NxWebhookKeys *k);
+extern void nx_webhook_keys_free(NxWebhookKeys *k);
+/* Append copies of key_id and pem; NX_FAIL only when out of memory. */
+extern int	nx_webhook_keys_add(NxWebhookKeys *k, const char *key_id, const char *pem,
+								NxError *err);
+
 /* What the request builders know about one connection. */
 typedef struct NxSyncContext
 {
@@ -594,6 +616,27 @@ typedef struct NxAdapter
 
 	/* Read the throttling signals of a response (status, lower-case headers). */
 	void		(*throttle) (int status, const json_t *headers, int64_t now_ms, NxThrottle *out);
+
+	/*
+	 * ---- webhook signing keys (eBay, bol; NULL elsewhere) ----
+	 *
+	 * The sync workers fetch the public key a webhook named and nexus does
+	 * not hold.  key_token_request: the token the key endpoint wants when
+	 * it is not the sync's (eBay: an application token); NULL means
+	 * token_request's.  key_request: the request for key_id, or for every
+	 * key when keys_listed (bol; key_id is then not sent).
+	 * parse_keys: the keys of a 2xx key response (the raw body), as PEM
+	 * public keys; key_id is the one requested (eBay's response does not
+	 * name it).  key_ttl_seconds: how long a fetched key is trusted before
+	 * it is fetched again (0: until replaced).
+	 */
+	int			(*key_token_request) (const NxSyncContext *ctx, NxRequest *out, NxError *err);
+	int			(*key_request) (const NxSyncContext *ctx, const char *key_id, NxRequest *out,
+								NxError *err);
+	int			(*parse_keys) (const char *body, size_t len, const char *key_id,
+							   NxWebhookKeys *out, NxError *err);
+	bool		keys_listed;
+	int			key_ttl_seconds;
 } NxAdapter;
 
 /* The adapter for a marketplace name, or NULL. */
@@ -665,6 +708,14 @@ extern int	nx_verify_signature(const char *pem, const char *digest, const void *
  * NX_FAIL when key is neither, or out of memory.
  */
 extern int	nx_pem_rewrap(const char *key, char **out);
+/*
+ * key (any form nx_pem_rewrap reads) as a PEM public key of kind "EC" or
+ * "RSA" that OpenSSL can load, into *pem (malloc'd); NX_FAIL naming field
+ * otherwise.  A key is checked before it is stored, not first when a
+ * webhook needs it.
+ */
+extern int	nx_public_key_pem(const char *key, const char *kind, const char *field, char **pem,
+							  NxError *err);
 
 /* ---------- typed member readers (adapters/json_util.c) ---------- */
 

@@ -894,6 +894,88 @@ bol_detail_merge(json_t **acc, const json_t *response, char **next_cursor, NxErr
 	return NX_OK;
 }
 
+/* ---------- webhook signing keys (doc/sync_protocol.md) ---------- */
+
+/*
+ * A listed key is trusted for a day, then listed again: a key bol drops
+ * stops verifying by then, and a webhook signed with a new one asks for
+ * the list at once anyway.
+ */
+#define BOL_KEY_TTL 86400
+
+/* GET /retailer/subscriptions/signature-keys: every key at once, so key_id is not sent. */
+static int
+bol_key_request(const NxSyncContext *ctx, const char *key_id, NxRequest *out, NxError *err)
+{
+	int			rc = NX_FAIL;
+
+	(void) key_id;
+	if (bol_begin(ctx, out, err) == NX_OK)
+	{
+		if ((out->url = nx_sprintf("%s/retailer/subscriptions/signature-keys", ctx->api_base)) == NULL)
+			nx_fail(err, "key request: out of memory");
+		else
+			rc = nx_request_access_token(ctx, "Authorization", "Bearer ", NULL, out, err);
+	}
+	return nx_request_finish(out, rc);
+}
+
+/*
+ * {"signatureKeys": [{"id", "type", "publicKey"}]}, publicKey base64 DER.
+ * Keys of a type other than RSA could not verify rsa-sha256 and are
+ * skipped; a malformed entry fails the response, naming it.
+ */
+static int
+bol_parse_keys(const char *body, size_t len, const char *key_id, NxWebhookKeys *out,
+			   NxError *err)
+{
+	json_error_t jerr;
+	json_t	   *doc = nx_json_loadb(body, len, &jerr);
+	const json_t *list;
+	const json_t *entry;
+	size_t		i;
+	int			rc = NX_OK;
+
+	(void) key_id;
+	if (doc == NULL)
+		return nx_fail(err, "signature keys response: not JSON (%s)", jerr.text);
+	if (!json_is_object(doc))
+		rc = nx_fail(err, "signature keys response: expected a JSON object");
+	else if (nx_json_req_array(doc, "signatureKeys", NULL, &list, err) != NX_OK)
+		rc = NX_FAIL;
+	else
+		json_array_foreach(list, i, entry)
+		{
+			char		prefix[48];
+			char		field[80];
+			char	   *id = NULL;
+			const char *type;
+			const char *key;
+			char	   *pem = NULL;
+
+			snprintf(prefix, sizeof(prefix), "signatureKeys[%zu].", i);
+			snprintf(field, sizeof(field), "signatureKeys[%zu].publicKey", i);
+			if (!json_is_object(entry))
+				rc = nx_fail(err, "signatureKeys[%zu]: expected an object", i);
+			else if (nx_json_req_id(entry, "id", prefix, &id, err) != NX_OK ||
+					 nx_json_opt_string(entry, "type", prefix, &type, err) != NX_OK ||
+					 nx_json_req_string(entry, "publicKey", prefix, &key, err) != NX_OK)
+				rc = NX_FAIL;
+			else if (type == NULL || strcasecmp(type, "RSA") == 0)
+			{
+				if (nx_public_key_pem(key, "RSA", field, &pem, err) != NX_OK ||
+					nx_webhook_keys_add(out, id, pem, err) != NX_OK)
+					rc = NX_FAIL;
+			}
+			free(id);
+			free(pem);
+			if (rc != NX_OK)
+				break;
+		}
+	json_decref(doc);
+	return rc;
+}
+
 /*
  * A count of seconds in a header; -1 when the header is absent or not a
  * plain count (a sign, a fraction, a date, more digits than any wait).
@@ -949,4 +1031,10 @@ const NxAdapter nx_bol_adapter = {
 	.page_orders = NULL,
 	.detail_merge = bol_detail_merge,
 	.throttle = bol_throttle,
+	/* the sync's client-credentials token also reads the signature keys */
+	.key_token_request = NULL,
+	.key_request = bol_key_request,
+	.parse_keys = bol_parse_keys,
+	.keys_listed = true,
+	.key_ttl_seconds = BOL_KEY_TTL,
 };

@@ -275,3 +275,39 @@ nx_pem_rewrap(const char *key, char **out)
 	*out = pem;
 	return NX_OK;
 }
+
+int
+nx_public_key_pem(const char *key, const char *kind, const char *field, char **pem,
+				  NxError *err)
+{
+	static const char begin[] = "-----BEGIN PUBLIC KEY-----\n";
+	BIO		   *bio;
+	EVP_PKEY   *pkey;
+	int			want = strcmp(kind, "EC") == 0 ? EVP_PKEY_EC : EVP_PKEY_RSA;
+	int			got;
+
+	*pem = NULL;
+	if (key == NULL || nx_pem_rewrap(key, pem) != NX_OK)
+		return nx_fail(err, "%s: neither PEM nor base64 DER", field);
+	/* A certificate or a private key is not what the key endpoints promise. */
+	if (strncmp(*pem, begin, sizeof(begin) - 1) != 0)
+	{
+		free(*pem);
+		*pem = NULL;
+		return nx_fail(err, "%s: not a PEM public key", field);
+	}
+	bio = BIO_new_mem_buf(*pem, -1);
+	pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	got = pkey ? EVP_PKEY_base_id(pkey) : EVP_PKEY_NONE;
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	if (got != want)
+	{
+		free(*pem);
+		*pem = NULL;
+		return nx_fail(err, "%s: %s", field, got == EVP_PKEY_NONE ? "not a public key OpenSSL can read" :
+					   want == EVP_PKEY_EC ? "not an EC public key" : "not an RSA public key");
+	}
+	return NX_OK;
+}

@@ -737,6 +737,113 @@ ebay_list_request(const NxSyncContext *ctx, int64_t since, const char *cursor, N
 	return nx_request_finish(out, ebay_build_list(ctx, since, cursor, out, err));
 }
 
+/* ---------- webhook signing keys (doc/sync_protocol.md) ---------- */
+
+/* The Notification API wants an application token, not the seller's: the base scope. */
+#define EBAY_APP_SCOPE "https://api.ebay.com/oauth/api_scope"
+/* eBay asks clients to cache a key for about an hour. */
+#define EBAY_KEY_TTL 3600
+/* A key id is a UUID; anything far longer is not one. */
+#define EBAY_KEY_ID_MAX 128
+
+static int
+ebay_build_app_token(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	const char *id;
+	const char *secret;
+	char	   *scope;
+	char	   *body = NULL;
+
+	if (nx_request_begin(ctx, "POST", ctx->auth_base, "auth_base", EBAY_ACCEPT, out,
+						 err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_id", NULL, &id, err) != NX_OK ||
+		nx_credential(ctx->credentials, "client_secret", NULL, &secret, err) != NX_OK ||
+		nx_request_basic(out, id, secret, err) != NX_OK)
+		return NX_FAIL;
+	if ((scope = nx_url_encode(EBAY_APP_SCOPE)) != NULL)
+		body = nx_sprintf("grant_type=client_credentials&scope=%s", scope);
+	free(scope);
+	if (body == NULL ||
+		(out->url = nx_sprintf("%s/identity/v1/oauth2/token", ctx->auth_base)) == NULL ||
+		nx_request_header(out, "Content-Type", "application/x-www-form-urlencoded") != NX_OK)
+	{
+		free(body);
+		return nx_fail(err, "token request: out of memory");
+	}
+	nx_request_set_body(out, body, strlen(body));
+	return NX_OK;
+}
+
+static int
+ebay_key_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
+{
+	return nx_request_finish(out, ebay_build_app_token(ctx, out, err));
+}
+
+/* getPublicKey: GET /commerce/notification/v1/public_key/{key id}, the id one path segment. */
+static int
+ebay_build_key(const NxSyncContext *ctx, const char *key_id, NxRequest *out, NxError *err)
+{
+	char	   *segment;
+
+	if (nx_request_begin(ctx, "GET", ctx->api_base, "api_base", EBAY_ACCEPT, out, err) != NX_OK ||
+		nx_check_segment(key_id, "key id", err) != NX_OK)
+		return NX_FAIL;
+	if (strlen(key_id) > EBAY_KEY_ID_MAX)
+		return nx_fail(err, "key id: longer than %d characters", EBAY_KEY_ID_MAX);
+	if ((segment = nx_url_encode(key_id)) != NULL)
+		out->url = nx_sprintf("%s/commerce/notification/v1/public_key/%s", ctx->api_base, segment);
+	free(segment);
+	if (out->url == NULL)
+		return nx_fail(err, "key request: out of memory");
+	return nx_request_access_token(ctx, "Authorization", "Bearer ", NULL, out, err);
+}
+
+static int
+ebay_key_request(const NxSyncContext *ctx, const char *key_id, NxRequest *out, NxError *err)
+{
+	return nx_request_finish(out, ebay_build_key(ctx, key_id, out, err));
+}
+
+/*
+ * {"key": PEM, "algorithm": "ECDSA", "digest": "SHA1"}: one key, named by
+ * the request only.  The PEM comes on one line; it is stored rewrapped.
+ * Another algorithm would never verify an ECDSA signature: refused here.
+ */
+static int
+ebay_parse_keys(const char *body, size_t len, const char *key_id, NxWebhookKeys *out,
+				NxError *err)
+{
+	json_error_t jerr;
+	json_t	   *doc = nx_json_loadb(body, len, &jerr);
+	const char *key;
+	const char *algorithm;
+	const char *digest;
+	char	   *pem = NULL;
+	int			rc = NX_FAIL;
+
+	if (key_id == NULL || key_id[0] == '\0')
+		nx_fail(err, "key id: missing");
+	else if (doc == NULL)
+		nx_fail(err, "public key response: not JSON (%s)", jerr.text);
+	else if (!json_is_object(doc))
+		nx_fail(err, "public key response: expected a JSON object");
+	else if (nx_json_req_string(doc, "key", NULL, &key, err) == NX_OK &&
+			 nx_json_opt_string(doc, "algorithm", NULL, &algorithm, err) == NX_OK &&
+			 nx_json_opt_string(doc, "digest", NULL, &digest, err) == NX_OK)
+	{
+		if (algorithm && strcasecmp(algorithm, "ECDSA") != 0)
+			nx_fail(err, "algorithm: \"%.20s\" is not supported (expected ECDSA)", algorithm);
+		else if (digest && ebay_digest(digest) == NULL)
+			nx_fail(err, "digest: \"%.20s\" is not supported", digest);
+		else if (nx_public_key_pem(key, "EC", "key", &pem, err) == NX_OK)
+			rc = nx_webhook_keys_add(out, key_id, pem, err);
+	}
+	free(pem);
+	json_decref(doc);
+	return rc;
+}
+
 /* A 429 comes without headers that say how long: back off. */
 static void
 ebay_throttle(int status, const json_t *headers, int64_t now_ms, NxThrottle *out)
@@ -766,4 +873,9 @@ const NxAdapter nx_ebay_adapter = {
 	.page_orders = NULL,
 	.detail_merge = NULL,
 	.throttle = ebay_throttle,
+	.key_token_request = ebay_key_token_request,
+	.key_request = ebay_key_request,
+	.parse_keys = ebay_parse_keys,
+	.keys_listed = false,
+	.key_ttl_seconds = EBAY_KEY_TTL,
 };

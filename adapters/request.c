@@ -315,6 +315,52 @@ nx_oauth_token_parse(const char *body, size_t len, char **token, int64_t *expire
 	return rc;
 }
 
+void
+nx_webhook_keys_init(NxWebhookKeys *k)
+{
+	memset(k, 0, sizeof(*k));
+}
+
+void
+nx_webhook_keys_free(NxWebhookKeys *k)
+{
+	for (size_t i = 0; i < k->nkeys; i++)
+	{
+		free(k->keys[i].key_id);
+		free(k->keys[i].pem);
+	}
+	free(k->keys);
+	memset(k, 0, sizeof(*k));
+}
+
+int
+nx_webhook_keys_add(NxWebhookKeys *k, const char *key_id, const char *pem, NxError *err)
+{
+	NxWebhookKey *one;
+
+	if (k->nkeys == k->cap)
+	{
+		size_t		cap = k->cap ? k->cap * 2 : 4;
+		NxWebhookKey *keys = realloc(k->keys, cap * sizeof(NxWebhookKey));
+
+		if (keys == NULL)
+			return nx_fail(err, "keys: out of memory");
+		k->keys = keys;
+		k->cap = cap;
+	}
+	one = &k->keys[k->nkeys];
+	one->key_id = nx_strdup(key_id);
+	one->pem = nx_strdup(pem);
+	if (one->key_id == NULL || one->pem == NULL)
+	{
+		free(one->key_id);
+		free(one->pem);
+		return nx_fail(err, "keys: out of memory");
+	}
+	k->nkeys++;
+	return NX_OK;
+}
+
 /* ---------- the sync request builders' common steps ---------- */
 
 /* 9999-12-31T23:59:59Z: the last time "YYYY-MM-DDTHH:MM:SSZ" can write. */

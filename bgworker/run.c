@@ -177,7 +177,6 @@ nexus_run_create(const NexusRunSpec *spec, const NexusRunLimits *limits, char **
 	NexusRun   *run;
 	json_error_t jerr;
 	const json_t *v;
-	NxError		err = {{0}};
 	char	   *api = NULL;
 	char	   *auth = NULL;
 	const NxAdapter *a = nx_adapter_find(spec->marketplace);
@@ -228,21 +227,49 @@ nexus_run_create(const NexusRunSpec *spec, const NexusRunLimits *limits, char **
 		nexus_run_free(run);
 		return NULL;
 	}
-	if (a->base_urls(run->credentials, run->region, &api, &auth, &err) != NX_OK)
+	if (!nexus_sync_base_urls(spec->marketplace, run->credentials, run->config, run->region,
+							  &api, &auth, error))
+	{
+		nexus_run_free(run);
+		return NULL;
+	}
+	run->api_base = api;
+	run->auth_base = auth;
+	if ((v = json_object_get(run->config, "page_size")) && json_is_integer(v))
+		run->limits.page_size = (int) Min(Max(json_integer_value(v), 1), a->max_page_size);
+	return run;
+}
+
+bool
+nexus_sync_base_urls(const char *marketplace, const void *credentials, const void *config,
+					 const char *region, char **api_base, char **auth_base, char **error)
+{
+	const NxAdapter *a = nx_adapter_find(marketplace);
+	const json_t *v;
+	NxError		err = {{0}};
+	char	   *api = NULL;
+	char	   *auth = NULL;
+
+	*api_base = *auth_base = NULL;
+	if (a == NULL || a->base_urls == NULL)
+	{
+		*error = psprintf("marketplace \"%s\" has no API", marketplace);
+		return false;
+	}
+	if (a->base_urls(credentials, region, &api, &auth, &err) != NX_OK)
 	{
 		*error = psprintf("%s", err.msg);
 		free(api);
 		free(auth);
-		nexus_run_free(run);
-		return NULL;
+		return false;
 	}
 	/* config overrides: the only thing that differs between production and tests */
-	if ((v = json_object_get(run->config, "api_base_url")) && json_is_string(v))
+	if ((v = json_object_get(config, "api_base_url")) && json_is_string(v))
 	{
 		free(api);
 		api = strdup(json_string_value(v));
 	}
-	if ((v = json_object_get(run->config, "auth_base_url")) && json_is_string(v))
+	if ((v = json_object_get(config, "auth_base_url")) && json_is_string(v))
 	{
 		free(auth);
 		auth = strdup(json_string_value(v));
@@ -251,17 +278,16 @@ nexus_run_create(const NexusRunSpec *spec, const NexusRunLimits *limits, char **
 		b[strlen(b) - 1] = '\0';
 	for (char *b = auth; b && *b && b[strlen(b) - 1] == '/';)
 		b[strlen(b) - 1] = '\0';
-	run->api_base = api;
-	run->auth_base = auth;
-	if ((v = json_object_get(run->config, "page_size")) && json_is_integer(v))
-		run->limits.page_size = (int) Min(Max(json_integer_value(v), 1), a->max_page_size);
-	if (run->api_base == NULL || strncmp(run->api_base, "http", 4) != 0)
+	if (api == NULL || strncmp(api, "http", 4) != 0)
 	{
-		*error = psprintf("the API base URL \"%s\" is not an http(s) URL", run->api_base ? run->api_base : "");
-		nexus_run_free(run);
-		return NULL;
+		*error = psprintf("the API base URL \"%s\" is not an http(s) URL", api ? api : "");
+		free(api);
+		free(auth);
+		return false;
 	}
-	return run;
+	*api_base = api;
+	*auth_base = auth;
+	return true;
 }
 
 void

@@ -8,6 +8,13 @@
  *	  a rolled-back request wakes nobody and a committed one is claimed at
  *	  once (DESIGN.md section 2, rule 5).
  *
+ *	  Also the webhook keys wanted: a webhook signed with a key nexus does
+ *	  not hold fails, and its transaction rolls back, so the wish to fetch
+ *	  the key is kept here, outside any transaction, for sync worker 1.
+ *	  The list is short and deduplicated, and each marketplace is asked at
+ *	  most once per nexus.webhook_key_retry_interval, so that webhooks with
+ *	  forged key ids cannot make nexus hammer the marketplace.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,11 +41,26 @@ typedef struct WorkerSlot
 	NexusWorkerStats stats;
 } WorkerSlot;
 
+/* A signing key some webhook named and nexus does not hold. */
+typedef struct WantedKey
+{
+	char		marketplace[8]; /* "" when the entry is free */
+	char		key_id[NEXUS_KEY_ID_MAX];
+	int			hits;			/* webhooks that asked for it */
+	TimestampTz first_at;
+} WantedKey;
+
+/* The marketplaces whose webhooks are signed with public keys. */
+static const char *const key_markets[] = {"ebay", "bol"};
+#define KEY_MARKETS lengthof(key_markets)
+
 typedef struct SyncShared
 {
 	slock_t		mutex;
 	TimestampTz paused_until;	/* no workers before this (a DROP DATABASE) */
 	WorkerSlot	slots[NEXUS_MAX_SYNC_WORKERS];
+	WantedKey	wanted[NEXUS_WANTED_KEYS];
+	TimestampTz keys_fetched_at[KEY_MARKETS];	/* the last fetch each marketplace saw */
 } SyncShared;
 
 /* How long the launcher holds off after a DROP DATABASE stopped the workers. */
@@ -132,6 +154,140 @@ nexus_sync_paused(void)
 	paused = shared->paused_until > GetCurrentTimestamp();
 	SpinLockRelease(&shared->mutex);
 	return paused;
+}
+
+/* ---------- webhook keys wanted ---------- */
+
+static int
+key_market(const char *marketplace)
+{
+	for (int i = 0; i < (int) KEY_MARKETS; i++)
+		if (strcmp(marketplace, key_markets[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether a marketplace may be asked for keys now (the mutex is held). */
+static bool
+keys_due(int m, TimestampTz now, int interval_s)
+{
+	return shared->keys_fetched_at[m] == 0 ||
+		now >= TimestampTzPlusMilliseconds(shared->keys_fetched_at[m], (int64) interval_s * 1000);
+}
+
+/*
+ * A webhook named a key nexus does not hold: remember it for sync worker
+ * 1 and wake that worker if the marketplace may be asked now.  A repeat
+ * only counts a hit.  When the list is full, the entry fewest webhooks
+ * asked for (the oldest of equals) gives way: the marketplace's real key
+ * is named by every genuine delivery and outlasts random forged ids.
+ * Without preloading there is no list, and this does nothing.
+ */
+void
+nexus_webhook_key_wanted(const char *marketplace, const char *key_id)
+{
+	int			m = key_market(marketplace);
+	TimestampTz now = GetCurrentTimestamp();
+	WantedKey  *w = NULL;
+	int			procno = -1;
+
+	if (shared == NULL || m < 0 || key_id == NULL || key_id[0] == '\0' ||
+		strlen(key_id) >= NEXUS_KEY_ID_MAX)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < NEXUS_WANTED_KEYS && w == NULL; i++)
+		if (strcmp(shared->wanted[i].marketplace, marketplace) == 0 &&
+			strcmp(shared->wanted[i].key_id, key_id) == 0)
+			w = &shared->wanted[i];
+	if (w != NULL)
+		w->hits++;
+	else
+	{
+		for (int i = 0; i < NEXUS_WANTED_KEYS; i++)
+		{
+			WantedKey  *c = &shared->wanted[i];
+
+			if (c->marketplace[0] == '\0')
+			{
+				w = c;
+				break;
+			}
+			if (w == NULL || c->hits < w->hits || (c->hits == w->hits && c->first_at < w->first_at))
+				w = c;
+		}
+		strlcpy(w->marketplace, marketplace, sizeof(w->marketplace));
+		strlcpy(w->key_id, key_id, sizeof(w->key_id));
+		w->hits = 1;
+		w->first_at = now;
+		if (keys_due(m, now, nexus_webhook_key_retry_s) && shared->slots[0].pid != 0)
+			procno = shared->slots[0].pgprocno;
+	}
+	SpinLockRelease(&shared->mutex);
+	if (procno >= 0)
+		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+}
+
+/*
+ * The wanted key to fetch now: of a marketplace not asked for
+ * interval_s, the key most webhooks named (the oldest of equals); the
+ * marketplace counts as asked from now on, whatever the fetch brings.
+ * false when none is due, with *wait_ms until one is (-1: none wanted).
+ */
+bool
+nexus_webhook_key_next(int interval_s, char *marketplace, char *key_id, int64 *wait_ms)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	WantedKey  *best = NULL;
+	TimestampTz soonest = 0;
+
+	*wait_ms = -1;
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < NEXUS_WANTED_KEYS; i++)
+	{
+		WantedKey  *w = &shared->wanted[i];
+		int			m = w->marketplace[0] ? key_market(w->marketplace) : -1;
+
+		if (m < 0)
+			continue;
+		if (!keys_due(m, now, interval_s))
+		{
+			TimestampTz due = TimestampTzPlusMilliseconds(shared->keys_fetched_at[m],
+														  (int64) interval_s * 1000);
+
+			if (soonest == 0 || due < soonest)
+				soonest = due;
+			continue;
+		}
+		if (best == NULL || w->hits > best->hits ||
+			(w->hits == best->hits && w->first_at < best->first_at))
+			best = w;
+	}
+	if (best != NULL)
+	{
+		strlcpy(marketplace, best->marketplace, sizeof(best->marketplace));
+		strlcpy(key_id, best->key_id, NEXUS_KEY_ID_MAX);
+		shared->keys_fetched_at[key_market(best->marketplace)] = now;
+	}
+	SpinLockRelease(&shared->mutex);
+	if (best == NULL && soonest != 0)
+		*wait_ms = Max((soonest - now + 999) / 1000, 1);
+	return best != NULL;
+}
+
+/* The key is stored, or the marketplace has no such key: no longer wanted (key_id NULL: all of them). */
+void
+nexus_webhook_key_done(const char *marketplace, const char *key_id)
+{
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < NEXUS_WANTED_KEYS; i++)
+	{
+		WantedKey  *w = &shared->wanted[i];
+
+		if (strcmp(w->marketplace, marketplace) == 0 &&
+			(key_id == NULL || strcmp(w->key_id, key_id) == 0))
+			memset(w, 0, sizeof(*w));
+	}
+	SpinLockRelease(&shared->mutex);
 }
 
 static void

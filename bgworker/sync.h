@@ -6,11 +6,13 @@
  *	  marketplace pages over one curl multi handle, and store each page in
  *	  a short transaction of its own (DESIGN.md section 2, rules 1-5).
  *
- * shared.c	  shared memory: worker slots, wake-at-commit, worker_status()
+ * shared.c	  shared memory: worker slots, wake-at-commit, worker_status(),
+ *			  the webhook keys wanted
  * launcher.c the launcher (registered at preload)
  * worker.c	  a sync worker's loop and its transactions (claim, page, finish)
  * http.c	  transfers: curl multi, per-host limits, capped bodies
  * run.c	  one run's protocol: token, pages, details, throttling, retries
+ * keys.c	  one fetch of webhook signing keys: token, key request, parse
  *
  * run.c and http.c see jansson and libcurl and never raise errors: they
  * return what happened, and worker.c turns it into SQL.
@@ -53,6 +55,17 @@ extern void nexus_sync_slot_update(int slot, const NexusWorkerStats *stats);
 /* DROP DATABASE of the sync database: SIGTERM the workers, hold off the launcher. */
 extern void nexus_sync_stop_workers(void);
 extern bool nexus_sync_paused(void);
+
+/*
+ * Webhook signing keys wanted (src/webhooks.c records them, sync worker 1
+ * fetches them).  Key ids this long or longer are not recorded.
+ */
+#define NEXUS_WANTED_KEYS 16
+#define NEXUS_KEY_ID_MAX 129
+extern void nexus_webhook_key_wanted(const char *marketplace, const char *key_id);
+/* marketplace: at least 8 bytes, key_id: NEXUS_KEY_ID_MAX. */
+extern bool nexus_webhook_key_next(int interval_s, char *marketplace, char *key_id, int64 *wait_ms);
+extern void nexus_webhook_key_done(const char *marketplace, const char *key_id);
 
 /* ---------- launcher.c ---------- */
 
@@ -183,5 +196,55 @@ extern void nexus_run_stored(NexusRun *run, bool stored);
 /* RUN_SAVE_TOKEN: the token and its expiry (Unix seconds); then the run goes on. */
 extern const char *nexus_run_token(NexusRun *run, int64 *expires);
 extern void nexus_run_token_saved(NexusRun *run);
+
+/*
+ * A connection's api_base and auth_base (malloc'd; auth_base NULL when the
+ * marketplace has no token endpoint): the adapter's defaults, or config's
+ * api_base_url / auth_base_url, without a trailing slash.  false, with
+ * *error palloc'd, when there is no http(s) API base.  credentials and
+ * config are jansson objects.
+ */
+extern bool nexus_sync_base_urls(const char *marketplace, const void *credentials,
+								 const void *config, const char *region, char **api_base,
+								 char **auth_base, char **error);
+
+/* ---------- keys.c ---------- */
+
+typedef struct NexusKeyFetch NexusKeyFetch;
+
+/* What a key fetch starts from: the key wanted and one connection's settings (copied). */
+typedef struct NexusKeySpec
+{
+	const char *marketplace;
+	const char *key_id;
+	const char *region;			/* or NULL */
+	const char *config_json;
+	const char *credentials_json;
+	const char *token;			/* the connection's cached sync token, or NULL */
+	const char *user_agent;
+} NexusKeySpec;
+
+typedef enum NexusKeysOutcome
+{
+	KEYS_OK,					/* the keys of the response, maybe none */
+	KEYS_UNKNOWN,				/* the marketplace has no such key (eBay's 404) */
+	KEYS_FAILED					/* anything else: try again after the interval */
+} NexusKeysOutcome;
+
+/* NULL with *error set (palloc'd) when the connection cannot fetch keys. */
+extern NexusKeyFetch *nexus_keys_create(const NexusKeySpec *spec, char **error);
+extern void nexus_keys_free(NexusKeyFetch *f);
+/* Send what is due; true once the fetch is over. */
+extern bool nexus_keys_advance(NexusKeyFetch *f, NexusHttp *http);
+/* Hand a finished transfer of this fetch back. */
+extern void nexus_keys_response(NexusKeyFetch *f, NexusHttpResult *r);
+/* Once over: how it went (*error: why not, or NULL), and the keys as PEM. */
+extern NexusKeysOutcome nexus_keys_outcome(const NexusKeyFetch *f, const char **error);
+extern int	nexus_keys_count(const NexusKeyFetch *f);
+extern const char *nexus_keys_id(const NexusKeyFetch *f, int i);
+extern const char *nexus_keys_pem(const NexusKeyFetch *f, int i);
+/* Seconds a fetched key is trusted (0: until replaced); whether one answer lists every key. */
+extern int	nexus_keys_ttl(const NexusKeyFetch *f);
+extern bool nexus_keys_listed(const NexusKeyFetch *f);
 
 #endif							/* NEXUS_SYNC_H */

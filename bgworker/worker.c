@@ -12,6 +12,8 @@
  * cancel_sync(), enqueue_due_syncs()) wakes it, nexus.sync_poll_interval is
  * the fallback, SIGHUP reloads the settings and SIGTERM makes it hand its
  * runs back and leave within a poll of curl (100 ms) plus one transaction.
+ * Worker 1 also fetches the webhook signing keys that webhooks asked for
+ * (shared.c) over the same multi handle, one fetch at a time.
  * An error inside a transaction is logged, the transaction rolled back,
  * and the worker goes on; while the nexus extension is missing from the
  * database it waits, saying so once.
@@ -660,6 +662,189 @@ release_all(void)
 		drop_active(nactive - 1);
 }
 
+/* ---------- webhook signing keys (sync worker 1 only) ---------- */
+
+static NexusKeyFetch *key_fetch = NULL;
+static char key_market[8];
+static char key_wanted[NEXUS_KEY_ID_MAX];
+
+/*
+ * Start fetching the wanted key with one connection of its marketplace
+ * that has credentials (active ones first, those in error last), read and
+ * decrypted as a claim does, in a short transaction of its own.
+ */
+static void
+start_key_fetch(void)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+	char	   *error = NULL;
+
+	PG_TRY();
+	{
+		begin_tx("nexus: choosing a connection to fetch webhook keys with");
+		if (!extension_present())
+			error = pstrdup("the nexus extension is not installed");
+		else
+		{
+			Oid			types[1] = {TEXTOID};
+			Datum		args[1] = {CStringGetTextDatum(key_market)};
+
+			if (SPI_execute_with_args("SELECT c.tenant_id, c.id, c.region, c.config::text"
+									  "  FROM nexus.marketplace_connections c"
+									  "  JOIN nexus_private.connection_credentials cc"
+									  "    ON cc.tenant_id = c.tenant_id AND cc.connection_id = c.id"
+									  " WHERE c.marketplace = $1"
+									  " ORDER BY c.status = 'active' DESC, c.status = 'error', c.created_at, c.id"
+									  " LIMIT 1",
+									  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "nexus: connection look-up for webhook keys failed");
+			if (SPI_processed == 0)
+				error = psprintf("no %s connection has credentials to fetch it with", key_market);
+			else
+			{
+				HeapTuple	tup = SPI_tuptable->vals[0];
+				TupleDesc	desc = SPI_tuptable->tupdesc;
+				bool		isnull;
+				pg_uuid_t	tenant = *DatumGetUUIDP(SPI_getbinval(tup, desc, 1, &isnull));
+				pg_uuid_t	conn = *DatumGetUUIDP(SPI_getbinval(tup, desc, 2, &isnull));
+				NexusKeySpec spec;
+				char		ua[64];
+				char	   *creds;
+				int64		expires;
+
+				snprintf(ua, sizeof(ua), "nexus/%s", NEXUS_VERSION);
+				memset(&spec, 0, sizeof(spec));
+				spec.marketplace = key_market;
+				spec.key_id = key_wanted;
+				spec.region = SPI_getvalue(tup, desc, 3);
+				spec.config_json = SPI_getvalue(tup, desc, 4);
+				spec.user_agent = ua;
+				creds = nexus_decrypt_credentials(&tenant, &conn);
+				if (creds == NULL)
+					error = pstrdup("the connection's credentials are gone");
+				else
+				{
+					spec.credentials_json = creds;
+					spec.token = cached_token(&tenant, &conn, &expires);
+					key_fetch = nexus_keys_create(&spec, &error);
+					explicit_bzero(creds, strlen(creds));
+					if (spec.token)
+						explicit_bzero((char *) spec.token, strlen(spec.token));
+				}
+			}
+		}
+		commit_tx();
+	}
+	PG_CATCH();
+	{
+		abort_tx(mcxt);
+		error = pstrdup("see the error above");
+	}
+	PG_END_TRY();
+	if (key_fetch == NULL)
+		ereport(LOG,
+				(errmsg("nexus sync worker: could not fetch %s webhook key \"%s\": %s; trying again in %d s",
+						key_market, key_wanted, error, nexus_webhook_key_retry_s)));
+}
+
+/* Store what the fetch brought (upsert, trusted for the adapter's time), in one short transaction. */
+static bool
+store_keys(void)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+	volatile bool stored = false;
+
+	PG_TRY();
+	{
+		Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, INT4OID};
+		Datum		args[4];
+
+		begin_tx("nexus: storing webhook signing keys");
+		args[0] = CStringGetTextDatum(key_market);
+		args[3] = Int32GetDatum(nexus_keys_ttl(key_fetch));
+		for (int i = 0; i < nexus_keys_count(key_fetch); i++)
+		{
+			args[1] = CStringGetTextDatum(nexus_keys_id(key_fetch, i));
+			args[2] = CStringGetTextDatum(nexus_keys_pem(key_fetch, i));
+			if (SPI_execute_with_args("INSERT INTO nexus_private.webhook_keys AS k"
+									  "   (marketplace, key_id, public_key, expires_at)"
+									  " VALUES ($1, $2, $3, CASE WHEN $4 > 0 THEN now() + make_interval(secs => $4) END)"
+									  " ON CONFLICT (marketplace, key_id) DO UPDATE"
+									  "   SET public_key = excluded.public_key, expires_at = excluded.expires_at",
+									  4, types, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "nexus: could not store a webhook key");
+		}
+		commit_tx();
+		stored = true;
+	}
+	PG_CATCH();
+	{
+		abort_tx(mcxt);
+	}
+	PG_END_TRY();
+	return stored;
+}
+
+static void
+finish_key_fetch(void)
+{
+	const char *error;
+	NexusKeysOutcome outcome = nexus_keys_outcome(key_fetch, &error);
+	bool		listed = nexus_keys_listed(key_fetch);
+
+	if (outcome == KEYS_OK && store_keys())
+	{
+		ereport(LOG,
+				(errmsg("nexus sync worker: stored %d %s webhook signing key(s), asked for key \"%s\"",
+						nexus_keys_count(key_fetch), key_market, key_wanted)));
+		/* A list answers for every key wanted: those it lacks are not the marketplace's. */
+		nexus_webhook_key_done(key_market, listed ? NULL : key_wanted);
+	}
+	else if (outcome == KEYS_UNKNOWN)
+	{
+		ereport(LOG,
+				(errmsg("nexus sync worker: %s has no webhook key \"%s\" (a forged or stale key id)",
+						key_market, key_wanted)));
+		nexus_webhook_key_done(key_market, key_wanted);
+	}
+	else if (outcome == KEYS_FAILED)
+		ereport(LOG,
+				(errmsg("nexus sync worker: could not fetch %s webhook key \"%s\": %s; trying again in %d s",
+						key_market, key_wanted, error ? error : "unknown error", nexus_webhook_key_retry_s)));
+	nexus_keys_free(key_fetch);
+	key_fetch = NULL;
+}
+
+/*
+ * Worker 1 fetches the keys webhooks asked for, one fetch at a time,
+ * beside its runs; true when one started or ended.  When none is due,
+ * *next_wake covers the next that will be.
+ */
+static bool
+drive_keys(int64 *next_wake)
+{
+	int64		wait_ms;
+
+	if (my_slot != 0)
+		return false;
+	if (key_fetch == NULL)
+	{
+		if (!nexus_webhook_key_next(nexus_webhook_key_retry_s, key_market, key_wanted, &wait_ms))
+		{
+			if (wait_ms >= 0)
+				*next_wake = Min(*next_wake, now_ms() + wait_ms);
+			return false;
+		}
+		start_key_fetch();
+		if (key_fetch == NULL)
+			return true;
+	}
+	if (!nexus_keys_advance(key_fetch, http))
+		return false;
+	finish_key_fetch();
+	return true;
+}
+
 static void
 on_exit_detach(int code, Datum arg)
 {
@@ -720,12 +905,15 @@ collect(void)
 	{
 		n++;
 		stats.requests++;
-		for (int i = 0; i < nactive; i++)
-			if ((void *) active[i].run == r.owner)
-			{
-				nexus_run_response(active[i].run, &r, now_ms());
-				break;
-			}
+		if (key_fetch != NULL && r.owner == (void *) key_fetch)
+			nexus_keys_response(key_fetch, &r);
+		else
+			for (int i = 0; i < nactive; i++)
+				if ((void *) active[i].run == r.owner)
+				{
+					nexus_run_response(active[i].run, &r, now_ms());
+					break;
+				}
 		nexus_http_result_free(&r);
 	}
 	return n;
@@ -759,6 +947,7 @@ nexus_sync_worker_main(Datum arg)
 	{
 		int64		now;
 		int64		next_wake;
+		bool		keys_moved;
 		int			rc;
 
 		MemoryContextSwitchTo(loop_cxt);
@@ -787,12 +976,16 @@ nexus_sync_worker_main(Datum arg)
 		woken = false;
 
 		next_wake = Min(next_claim, next_renew);
+		/* Keys first: a busy worker's runs always have something to do. */
+		keys_moved = drive_keys(&next_wake);
 		if (drive(&next_wake))
 		{
 			/* A finished run leaves room: look for more work at once. */
 			next_claim = Min(next_claim, now_ms() + 10);
 			continue;
 		}
+		if (keys_moved)
+			continue;
 		set_state(nactive == 0 ? "idle" : nexus_http_in_flight(http) > 0 ? "fetching" : "waiting");
 
 		now = now_ms();
@@ -822,6 +1015,8 @@ nexus_sync_worker_main(Datum arg)
 	release_all();
 	nexus_http_destroy(http);
 	http = NULL;
+	nexus_keys_free(key_fetch);
+	key_fetch = NULL;
 	curl_global_cleanup();
 	proc_exit(0);
 }

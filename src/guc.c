@@ -40,6 +40,7 @@ int			nexus_sync_overlap_s = 300;
 int			nexus_sync_initial_days = 30;
 int			nexus_sync_run_retention_days = 30;
 int			nexus_sync_poll_ms = 10000;
+int			nexus_webhook_key_retry_s = 60;
 int			nexus_health_window = 10;
 
 static bool
@@ -236,6 +237,12 @@ nexus_define_gucs(void)
 							"Requests wake the workers at commit; this is the fallback (leases that ran out, backoffs that ended).",
 							&nexus_sync_poll_ms, 10000, 100, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("nexus.webhook_key_retry_interval",
+							"Shortest time between two fetches of a marketplace's webhook signing keys.",
+							"A webhook signed with a key nexus lacks asks the sync workers for it; "
+							"forged key ids must not make them hammer the marketplace.",
+							&nexus_webhook_key_retry_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("nexus.health_window",
 							"Finished runs per connection that nexus.connection_health looks at.",
 							NULL, &nexus_health_window, 10, 1, 1000,

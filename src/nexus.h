@@ -68,6 +68,7 @@ extern int	nexus_sync_overlap_s;
 extern int	nexus_sync_initial_days;
 extern int	nexus_sync_run_retention_days;
 extern int	nexus_sync_poll_ms;
+extern int	nexus_webhook_key_retry_s;
 extern int	nexus_health_window;
 extern void nexus_define_gucs(void);
 

@@ -15,6 +15,8 @@
  *   ebay      notification.data.sellerUsername = config.seller_username;
  *             ECDSA with eBay's public keys (nexus.store_webhook_key)
  *   bol       retailerId = config.retailer_id; RSA with bol's public keys
+ * The eBay and bol keys are fetched by the sync workers when a webhook
+ * names one nexus does not hold (bgworker/shared.c, worker.c).
  * HMAC marketplaces try each candidate's secret until one verifies.  A bad
  * or missing signature raises PT401 (HTTP 401) and leaves nothing behind.
  *
@@ -36,6 +38,7 @@
 #include "adapt.h"
 #include "ingest.h"
 #include "nexus.h"
+#include "sync.h"
 
 typedef struct Candidate
 {
@@ -93,7 +96,12 @@ secret_of(const char *marketplace, const Candidate *c)
 	return secret;
 }
 
-/* Key look-up for eBay and bol: nexus_private.webhook_keys (SPI is connected). */
+/*
+ * Key look-up for eBay and bol: nexus_private.webhook_keys (SPI is
+ * connected).  A key nexus lacks, or holds past its expiry, is asked of
+ * the sync workers through shared memory: this transaction is about to
+ * fail with 401 and roll back, and the marketplace delivers again.
+ */
 static const char *
 lookup_key(void *ctx, const char *key_id)
 {
@@ -105,7 +113,10 @@ lookup_key(void *ctx, const char *key_id)
 							  " WHERE marketplace = $1 AND key_id = $2"
 							  "   AND (expires_at IS NULL OR expires_at > now())",
 							  2, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed == 0)
+	{
+		nexus_webhook_key_wanted(marketplace, key_id);
 		return NULL;
+	}
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
@@ -207,7 +218,7 @@ nexus_receive_webhook(PG_FUNCTION_ARGS)
 				 errmsg("invalid %s webhook signature", marketplace),
 				 errdetail("%s", ncand == 0 ? "No connection matches the account this webhook is for." :
 						   last_error ? last_error : "The signature does not match."),
-				 errhint("Check the connection's webhook secret or account settings (config shop_domain, partner_id, retailer_id, seller_username, webhook_url), and for eBay and bol the public keys stored with nexus.store_webhook_key().")));
+				 errhint("Check the connection's webhook secret or account settings (config shop_domain, partner_id, retailer_id, seller_username, webhook_url), and for eBay and bol the public keys in nexus_private.webhook_keys, which the sync workers fetch when a webhook names one (the server log says why a fetch failed).")));
 
 	/* Authentic: record it once; a replay finds the event id taken. */
 	{

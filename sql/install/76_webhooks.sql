@@ -3,7 +3,9 @@
 -- with the marketplace's raw body (a single unnamed json parameter keeps
 -- the exact bytes the signature covers), headers from request.headers.
 
--- Public keys eBay and bol sign with, fetched from their key endpoints.
+-- Public keys eBay and bol sign with, fetched from their key endpoints by
+-- sync worker 1 when a webhook names one missing here (bgworker/worker.c);
+-- expires_at is when a key is to be fetched again (eBay: an hour, bol: a day).
 CREATE TABLE nexus_private.webhook_keys (
   marketplace text NOT NULL,
   key_id      text NOT NULL,
@@ -15,7 +17,7 @@ CREATE TABLE nexus_private.webhook_keys (
   CONSTRAINT webhook_keys_pem_check CHECK (public_key LIKE '-----BEGIN PUBLIC KEY-----%')
 );
 COMMENT ON TABLE nexus_private.webhook_keys IS
-  'Marketplace-wide public keys for webhook signatures (eBay ECDSA, bol RSA); refreshed by the sync workers';
+  'Marketplace-wide public keys for webhook signatures (eBay ECDSA, bol RSA); fetched by the sync workers when a webhook names a key missing or expired here';
 ALTER TABLE nexus_private.webhook_keys ENABLE ROW LEVEL SECURITY;
 SELECT pg_catalog.pg_extension_config_dump('nexus_private.webhook_keys', '');
 

@@ -2,14 +2,15 @@
  *
  * fuzz_adapter.c
  *	  One libFuzzer target per adapter entry point, built from this file
- *	  with -DNX_ADAPTER=nx_<marketplace>_adapter and -DNX_ENTRY=<1|2|3>:
+ *	  with -DNX_ADAPTER=nx_<marketplace>_adapter and -DNX_ENTRY=<1..5>:
  *	  1 normalize (input: one order JSON), 2 parse_page (input: a page),
  *	  3 verify_webhook + parse_webhook (input: a first line of headers
  *	  JSON, then the raw body), 4 the sync entry points that read what a
  *	  marketplace sends back (input: a first line of response headers
  *	  JSON, then the body): throttle, the token response, page_orders and
  *	  detail_merge, and list_request with a cursor taken from the body, as
- *	  next-page links are.  Whatever the input, an entry point must return
+ *	  next-page links are; 5 parse_keys (input: a key response) and
+ *	  key_request with a key id taken from it.  Whatever the input, an entry point must return
  *	  NX_OK or NX_FAIL, never crash, leak or read out of bounds.
  *
  *-------------------------------------------------------------------------
@@ -119,6 +120,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref((json_t *) ctx.credentials);
 		json_decref(body);
 		json_decref(headers);
+	}
+#elif NX_ENTRY == 5
+	{
+		/* The key response, and the key request for an id taken from it. */
+		NxWebhookKeys keys;
+		NxSyncContext ctx;
+		NxRequest	req;
+		char	   *id;
+
+		if (a->parse_keys == NULL)
+			return 0;
+		nx_webhook_keys_init(&keys);
+		(void) a->parse_keys((const char *) data, size, "fuzz-key-id", &keys, &err);
+		for (size_t i = 0; i < keys.nkeys; i++)
+			if (keys.keys[i].key_id == NULL || strncmp(keys.keys[i].pem, "-----BEGIN PUBLIC KEY-----", 26) != 0)
+				abort();
+		nx_webhook_keys_free(&keys);
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.api_base = "https://api.example.test/base";
+		ctx.auth_base = "https://auth.example.test";
+		ctx.access_token = "token";
+		ctx.user_agent = "nexus/fuzz";
+		id = strndup((const char *) data, size);
+		if (id && a->key_request(&ctx, id, &req, &err) == NX_OK)
+			nx_request_free(&req);
+		free(id);
 	}
 #elif NX_ENTRY == 1 || NX_ENTRY == 2
 	json_t	   *j = json_loadb((const char *) data, size, JSON_DECODE_ANY, &jerr);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build one libFuzzer target per adapter entry point (normalize, parse_page,
-# webhook, sync responses) and run each for a bounded time on a seed corpus made from the
-# shared fixtures.  Any crash, leak or sanitizer report fails the run and
-# leaves the reproducer in test/fuzz/build/<target>/.
+# webhook, sync responses, webhook key responses) and run each for a bounded
+# time on a seed corpus made from the shared fixtures.  Any crash, leak or
+# sanitizer report fails the run and leaves the reproducer in
+# test/fuzz/build/<target>/.
 #   usage: test/fuzz/run.sh [seconds per target, default 3] [marketplace...]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,8 +33,8 @@ headers_json() {
 
 for m in "${markets[@]}"; do
   [ -f "$root/adapters/$m.c" ] || continue
-  for entry in 1 2 3 4; do
-    case $entry in 1) kind=normalize ;; 2) kind=page ;; 3) kind=webhook ;; 4) kind=sync ;; esac
+  for entry in 1 2 3 4 5; do
+    case $entry in 1) kind=normalize ;; 2) kind=page ;; 3) kind=webhook ;; 4) kind=sync ;; 5) kind=keys ;; esac
     name=$m-$kind
     dir="$build/$name"
     mkdir -p "$dir/corpus"
@@ -52,6 +53,9 @@ for m in "${markets[@]}"; do
          for h in "$fixtures/$m"/throttled_429.headers; do
            [ -f "$h" ] && { headers_json "$h"; echo '{"access_token": "t", "expires_in": 299}'; } > "$dir/corpus/throttled"
          done ;;
+      # eBay's and bol's key responses; the others fetch no keys
+      5) ls "$fixtures/$m"/*key*_response.json >/dev/null 2>&1 || continue
+         cp "$fixtures/$m"/*key*_response.json "$dir/corpus/" ;;
     esac
     srcs="$root/adapters/$m.c"
     for c in $common; do srcs="$srcs $root/adapters/$c"; done

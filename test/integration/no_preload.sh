@@ -47,4 +47,19 @@ SQL
 )
 echo "$out"
 grep -q '^key tenant ok=true$' <<<"$out"
+# A webhook naming a key nexus lacks asks the sync workers for it through
+# shared memory; without preloading there is none, and it is refused as usual.
+fixtures=${NEXUS_FIXTURES:-$here/../shared/fixtures}
+out=$(psql_at "$dir/pg" "$port" postgres -At -v body="$(cat "$fixtures/ebay/webhook_order_confirmation.json")" \
+        -v headers="$(sh "$here/test/headers_json.sh" "$fixtures/ebay/webhook_order_confirmation.headers")" 2>&1 <<'SQL' || true
+\set VERBOSITY verbose
+INSERT INTO nexus.marketplace_connections (tenant_id, marketplace, account_name, config, region)
+SELECT tenant_id, 'ebay', 'e', '{"seller_username": "nexus_demo_store"}', '77' FROM nexus.tenants;
+SELECT nexus.receive_webhook('ebay', :'headers'::jsonb, :'body');
+SQL
+)
+echo "$out"
+grep -q 'PT401: invalid ebay webhook signature' <<<"$out"
+grep -q 'unknown key id' <<<"$out"
+[ "$(psql_at "$dir/pg" "$port" postgres -At -c 'SELECT 1')" = 1 ]
 echo "no_preload: ok"

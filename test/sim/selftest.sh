@@ -6,7 +6,8 @@
 # next page, details or items.  Checks that the pages cover exactly the
 # account's orders, that nexus's own adapters (built into parse_page) read
 # every order with no failure and derive the simulator's updated_at, that
-# wrong requests are refused, and that every fault behaves as documented.
+# wrong requests are refused, that every fault behaves as documented, and
+# that the webhook key endpoints verify what /_sim/webhooks/sign signs.
 # Then stops the simulator by its PID.
 #
 # Prints "ok <check>" or "FAILED <check>" per check and ends with
@@ -637,6 +638,56 @@ check "stats record max_in_flight ($(J get "$tmp/stats.json" max_in_flight))" te
 ctl POST /stats/reset > /dev/null
 check "stats reset" test "$(J get <(ctl GET /stats) requests)" = 0
 check "DELETE /_sim/accounts removes all accounts" test "$(J get <(ctl DELETE /accounts) removed)" = 9 -a "$(ctl GET /accounts)" = '[]'
+
+# ---------------------------------------------------------------- webhook signing keys
+# The key endpoints give keys that verify what /_sim/webhooks/sign signs.
+KE=$(mkacct '{"marketplace":"ebay","credentials":{"client_id":"k-e","client_secret":"k-es","refresh_token":"k-er"},"orders":1}')
+KB=$(mkacct '{"marketplace":"bol","credentials":{"client_id":"k-b","client_secret":"k-bs"},"orders":1}')
+# verifies ALG PEM_OR_BASE64_DER BODY SIGNATURE_BASE64
+verifies() {
+  node -e 'const c = require("node:crypto"); const [alg, key, body, sig] = process.argv.slice(1);
+           const k = key.startsWith("-----") ? c.createPublicKey(key.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "\n$&\n"))
+                                            : c.createPublicKey({key: Buffer.from(key, "base64"), format: "der", type: "spki"});
+           process.exit(c.verify(alg, Buffer.from(body), k, Buffer.from(sig, "base64")) ? 0 : 1)' "$@"
+}
+ctl POST /webhooks/sign '{"marketplace":"ebay","body":"{\"a\":1}"}' > "$tmp/esign.json"
+kid=$(J get "$tmp/esign.json" key_id)
+J get "$tmp/esign.json" headers.X-EBAY-SIGNATURE | base64 -d > "$tmp/esig.json"
+check "sign: eBay's header is base64 of {alg, kid, signature, digest}" \
+  test "$(J get "$tmp/esig.json" alg)/$(J get "$tmp/esig.json" kid)/$(J get "$tmp/esig.json" digest)" = "ecdsa/$kid/SHA1"
+req "$tmp/r" POST "$SIM/ebay/identity/v1/oauth2/token" -u k-e:k-es --data 'grant_type=client_credentials&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope'
+apptok=$(J get "$tmp/r" access_token)
+check "ebay issues an application token for client credentials" test "$code" = 200 -a -n "$apptok"
+req "$tmp/r" GET "$SIM/ebay/commerce/notification/v1/public_key/$kid" -H 'Accept: application/json' -H "Authorization: Bearer $apptok"
+check "ebay getPublicKey answers ECDSA/SHA1 and a one-line PEM" \
+  test "$code/$(J get "$tmp/r" algorithm)/$(J get "$tmp/r" digest)/$(J get "$tmp/r" key | wc -l)" = "200/ECDSA/SHA1/1"
+check "ebay: the key verifies the signed body" verifies sha1 "$(J get "$tmp/r" key)" '{"a":1}' "$(J get "$tmp/esig.json" signature)"
+req "$tmp/r" GET "$SIM/ebay/commerce/notification/v1/public_key/$(uuid)" -H 'Accept: application/json' -H "Authorization: Bearer $apptok"
+check "ebay getPublicKey: an unknown key id is 404" is_code 404
+req "$tmp/r" POST "$SIM/ebay/identity/v1/oauth2/token" -u k-e:k-es --data 'grant_type=refresh_token&refresh_token=k-er&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment'
+usertok=$(J get "$tmp/r" access_token)
+req "$tmp/r" GET "$SIM/ebay/commerce/notification/v1/public_key/$kid" -H 'Accept: application/json' -H "Authorization: Bearer $usertok"
+check "ebay getPublicKey refuses a seller's token (403)" is_code 403
+req "$tmp/r" GET "$SIM/ebay/sell/fulfillment/v1/order?limit=1" -H 'Accept: application/json' -H "Authorization: Bearer $apptok"
+check "ebay getOrders refuses an application token (403)" is_code 403
+ctl POST /webhooks/sign '{"marketplace":"bol","body":"{\"b\":2}"}' > "$tmp/bsign.json"
+bsig=$(J get "$tmp/bsign.json" headers.Signature)
+check "sign: bol's header is keyId, algorithm rsa-sha256, signature" \
+  grep -qE '^keyId=1, algorithm="rsa-sha256", signature=[A-Za-z0-9+/=]+$' <<<"$bsig"
+req "$tmp/r" POST "$SIM/bol/token?grant_type=client_credentials" -u k-b:k-bs -H 'Accept: application/json'
+boltok=$(J get "$tmp/r" access_token)
+req "$tmp/r" GET "$SIM/bol/retailer/subscriptions/signature-keys" -H 'Accept: application/vnd.retailer.v10+json' -H "Authorization: Bearer $boltok"
+check "bol signature-keys lists key 1, RSA" test "$code/$(J get "$tmp/r" signatureKeys.0.id)/$(J get "$tmp/r" signatureKeys.0.type)" = "200/1/RSA"
+check "bol: the key verifies the signed body" verifies sha256 "$(J get "$tmp/r" signatureKeys.0.publicKey)" '{"b":2}' "${bsig##*signature=}"
+req "$tmp/r" GET "$SIM/bol/retailer/subscriptions/signature-keys" -H 'Accept: application/vnd.retailer.v10+json'
+check "bol signature-keys wants a token (401)" is_code 401
+check "sign: a key_id names another key" \
+  test "$(J get <(ctl POST /webhooks/sign '{"marketplace":"bol","body":"x","key_id":"9"}') key_id)" = 9
+check "sign: other marketplaces are refused (400)" \
+  grep -q 'ebay or bol' <(ctl POST /webhooks/sign '{"marketplace":"shopify","body":"x"}')
+ctl GET /stats > "$tmp/stats.json"
+check "stats count key requests per marketplace" \
+  test "$(J get "$tmp/stats.json" key_requests.ebay)/$(J get "$tmp/stats.json" key_requests.bol)" = "3/2"
 
 # ---------------------------------------------------------------- stop
 kill -TERM "$pid"

@@ -216,10 +216,32 @@ function detail(ctx, m) {
   return { status: 200, body: detailJson(o), headers: apiHeaders(ctx, acc, 'detail', 25) };
 }
 
+// Webhook signing: one RSA key pair per simulator run, listed by
+// GET /retailer/subscriptions/signature-keys as base64 DER.
+const signing = (() => {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { id: '1', privateKey, der: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') };
+})();
+
+// 'keyId=<id>, algorithm="rsa-sha256", signature=<base64 PKCS#1 v1.5 SHA-256 of the body>';
+// keyId may name another key.
+function signWebhook(body, keyId) {
+  const signature = crypto.sign('sha256', Buffer.from(body), signing.privateKey).toString('base64');
+  const id = keyId || signing.id;
+  return { key_id: id, headers: { Signature: `keyId=${id}, algorithm="rsa-sha256", signature=${signature}` } };
+}
+
+function signatureKeys(ctx) {
+  common(ctx);
+  mk.checkParams(ctx, [], fail);
+  return json(200, { signatureKeys: [{ id: signing.id, type: 'RSA', publicKey: signing.der }] }, { 'Content-Type': CT });
+}
+
 const routes = [
   { method: 'POST', re: /^\/token$/, name: 'POST /token', fn: token, kind: 'token' },
   { method: 'GET', re: /^\/retailer\/orders$/, name: 'GET /retailer/orders', fn: list, kind: 'list' },
   { method: 'GET', re: /^\/retailer\/orders\/([^/]+)$/, name: 'GET /retailer/orders/{orderId}', fn: detail },
+  { method: 'GET', re: /^\/retailer\/subscriptions\/signature-keys$/, name: 'GET /retailer/subscriptions/signature-keys', fn: signatureKeys, kind: 'keys' },
 ];
 
 function identify(ctx, route) {
@@ -230,6 +252,6 @@ function identify(ctx, route) {
 
 module.exports = {
   name: M, msPrecision: false, contentType: CT, load, validate, identity, error,
-  throttleHeaders, generate, advance, summary, routes, identify,
+  throttleHeaders, generate, advance, summary, routes, identify, signWebhook,
   templates: () => templates, leanTemplates: () => leanTemplates,
 };

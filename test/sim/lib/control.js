@@ -90,6 +90,17 @@ function makeControl({ store, faults, stats, markets }) {
       faults.add(f);
       return [200, { fault: f.id, kind: f.kind }];
     }],
+    // A webhook body signed the way the marketplace signs it, with the
+    // simulator's key; key_id makes the header name another key.
+    ['POST', /^\/_sim\/webhooks\/sign$/, (m, body) => {
+      const mod = markets[body.marketplace];
+      if (!mod || !mod.signWebhook) throw Object.assign(new Error('marketplace must be ebay or bol'), { status: 400 });
+      if (typeof body.body !== 'string') throw Object.assign(new Error('body must be the webhook body as a string'), { status: 400 });
+      if (body.key_id != null && (typeof body.key_id !== 'string' || !body.key_id)) {
+        throw Object.assign(new Error('key_id must be a non-empty string'), { status: 400 });
+      }
+      return [200, mod.signWebhook(body.body, body.key_id)];
+    }],
     ['GET', /^\/_sim\/faults$/, () => [200, faults.list]],
     ['DELETE', /^\/_sim\/faults$/, () => [200, { removed: faults.clear() }]],
     ['GET', /^\/_sim\/stats$/, () => [200, stats.toJSON()]],

@@ -46,9 +46,9 @@ function makeDispatch({ store, faults, stats, markets, opts }) {
       stats,
       opts,
       served: null,
-      issueToken(acc, lifetime, prefix) {
+      issueToken(acc, lifetime, prefix, app = false) {
         const life = acc.tokenLifetime || lifetime;
-        return { token: store.issueToken(acc, life, prefix), lifetime: life };
+        return { token: store.issueToken(acc, life, prefix, app), lifetime: life };
       },
     };
     try {
@@ -58,6 +58,7 @@ function makeDispatch({ store, faults, stats, markets, opts }) {
     }
     stats.count(name, route ? route.name : 'unknown');
     if (route && route.kind === 'token') stats.tokenRequest(ctx.account ? ctx.account.id : 'unknown');
+    if (route && route.kind === 'keys') stats.keyRequest(name);
 
     const fault = faults.take(name, ctx.account, url);
     if (fault) stats.fault(fault.kind);

@@ -53,6 +53,7 @@ function identity(acc) {
 const ERRORS = {
   400: [30800, 'API_FULFILLMENT', 'REQUEST'],
   401: [1001, 'OAuth', 'REQUEST'],
+  403: [1100, 'ACCESS', 'REQUEST'],
   404: [32100, 'API_FULFILLMENT', 'REQUEST'],
   406: [1100, 'ACCESS', 'REQUEST'],
   429: [2001, 'ACCESS', 'REQUEST'],
@@ -149,17 +150,55 @@ function apiHeaders() {
   return { 'Content-Type': 'application/json', 'X-EBAY-C-REQUEST-ID': crypto.randomUUID() };
 }
 
-function common(ctx) {
+// The Notification API wants an application token (client credentials);
+// the Fulfillment API a seller's (refresh token).  Each refuses the other.
+function common(ctx, { app = false } = {}) {
   mk.requireUserAgent(ctx, fail);
   mk.requireAccept(ctx, 'application/json', fail, 406);
   const m = /^Bearer\s+(\S+)$/i.exec(ctx.headers.authorization || '');
-  return mk.authToken(ctx, m && m[1], fail, 401);
+  const acc = mk.authToken(ctx, m && m[1], fail, 401);
+  if (Boolean(ctx.store.lookupToken(m[1]).app) !== app) {
+    fail(403, 'Insufficient permissions to fulfill the request.',
+      app ? 'a user token where an application token is required' : 'an application token where a user token is required');
+  }
+  return acc;
+}
+
+// Webhook signing: one P-256 key pair per simulator run, as eBay's
+// Notification API holds for an application.
+const signing = (() => {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  // getPublicKey writes the PEM on one line
+  return { kid: crypto.randomUUID(), privateKey, pem: `-----BEGIN PUBLIC KEY-----${der}-----END PUBLIC KEY-----` };
+})();
+
+// X-EBAY-SIGNATURE: base64 of {alg, kid, signature, digest}, the signature
+// DER ECDSA with SHA-1 over the body bytes.  kid may name another key.
+function signWebhook(body, kid) {
+  const signature = crypto.sign('sha1', Buffer.from(body), signing.privateKey).toString('base64');
+  const header = Buffer.from(JSON.stringify({ alg: 'ecdsa', kid: kid || signing.kid, signature, digest: 'SHA1' })).toString('base64');
+  return { key_id: kid || signing.kid, headers: { 'X-EBAY-SIGNATURE': header } };
+}
+
+function publicKey(ctx, m) {
+  common(ctx, { app: true });
+  mk.checkParams(ctx, [], fail);
+  if (mk.decodeSegment(m[1]) !== signing.kid) fail(404, 'Resource not found', 'unknown public_key_id');
+  return json(200, { algorithm: 'ECDSA', digest: 'SHA1', key: signing.pem }, apiHeaders());
 }
 
 function token(ctx) {
   mk.requireUserAgent(ctx, mk.oauthRequestFail);
   const clients = mk.basicClient(ctx, 'client_id', 'client_secret');
   const f = mk.requireForm(ctx);
+  if (f.get('grant_type') === 'client_credentials') {
+    // an application token: the base scope only, no refresh token
+    if (f.get('scope') !== SCOPES[0]) mk.oauthFail(400, 'invalid_scope', `the requested scope is invalid: ${f.get('scope')}`);
+    if (f.has('refresh_token')) mk.oauthFail(400, 'invalid_request', 'refresh_token is not part of a client_credentials grant');
+    const t = ctx.issueToken(clients[0], 7200, 'v^1.1#i^1#app#', true);
+    return json(200, { access_token: t.token, expires_in: t.lifetime, token_type: 'Application Access Token' });
+  }
   if (f.get('grant_type') !== 'refresh_token') {
     mk.oauthFail(400, 'unsupported_grant_type', `grant_type must be refresh_token (got ${f.get('grant_type')})`);
   }
@@ -255,6 +294,7 @@ const routes = [
   { method: 'POST', re: /^\/identity\/v1\/oauth2\/token$/, name: 'POST /identity/v1/oauth2/token', fn: token, kind: 'token' },
   { method: 'GET', re: /^\/sell\/fulfillment\/v1\/order$/, name: 'GET /sell/fulfillment/v1/order', fn: list, kind: 'list' },
   { method: 'GET', re: /^\/sell\/fulfillment\/v1\/order\/([^/]+)$/, name: 'GET /sell/fulfillment/v1/order/{orderId}', fn: getOrder },
+  { method: 'GET', re: /^\/commerce\/notification\/v1\/public_key\/([^/]+)$/, name: 'GET /commerce/notification/v1/public_key/{public_key_id}', fn: publicKey, kind: 'keys' },
 ];
 
 function identify(ctx, route) {
@@ -268,6 +308,6 @@ function identify(ctx, route) {
 
 module.exports = {
   name: M, msPrecision: true, contentType: 'application/json', load, validate, identity, error,
-  throttleHeaders, generate, advance, summary, routes, identify,
+  throttleHeaders, generate, advance, summary, routes, identify, signWebhook,
   templates: () => templates, leanTemplates: () => leanTemplates,
 };

@@ -1,5 +1,6 @@
 'use strict';
 // What the simulator saw: request counts, token requests per account,
+// webhook key requests per marketplace,
 // refusals with their reasons, and concurrency.  Tests use it to assert
 // that a client paced itself, reused tokens, or sent nothing wrong.
 
@@ -16,6 +17,7 @@ class Stats {
     this.byMarketplace = {};
     this.byEndpoint = {};
     this.tokenRequests = {};
+    this.keyRequests = {};
     this.rejected = [];
     this.rejectedTotal = 0;
     this.faults = {};
@@ -42,6 +44,11 @@ class Stats {
     this.tokenRequests[accountId] = (this.tokenRequests[accountId] || 0) + 1;
   }
 
+  // webhook signing-key requests per marketplace, answered or refused
+  keyRequest(m) {
+    this.keyRequests[m] = (this.keyRequests[m] || 0) + 1;
+  }
+
   reject(entry) {
     this.rejectedTotal++;
     this.rejected.push(entry);
@@ -58,6 +65,7 @@ class Stats {
       by_marketplace: this.byMarketplace,
       by_endpoint: this.byEndpoint,
       token_requests: this.tokenRequests,
+      key_requests: this.keyRequests,
       rejected: this.rejected,
       rejected_total: this.rejectedTotal,
       faults_applied: this.faults,

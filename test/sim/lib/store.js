@@ -113,21 +113,22 @@ class Store {
 
   // ---- tokens ----
 
-  issueToken(acc, lifetimeSec, prefix = '') {
+  // app: an application token (eBay's client-credentials grant), not a seller's.
+  issueToken(acc, lifetimeSec, prefix = '', app = false) {
     const token = prefix + crypto.randomBytes(24).toString('base64url');
-    this.tokens.set(token, { account: acc, expires: Date.now() + lifetimeSec * 1000 });
+    this.tokens.set(token, { account: acc, expires: Date.now() + lifetimeSec * 1000, app });
     acc.tokens.add(token);
     return token;
   }
 
-  // { account, expired } for a token issued and not revoked, else null.
+  // { account, expired, app } for a token issued and not revoked, else null.
   // Expired tokens still name their account, so faults aimed at an account
   // match its requests even after the token ran out.
   lookupToken(token) {
     if (!token) return null;
     const t = this.tokens.get(token);
     if (!t || !this.accounts.has(t.account.id)) return null;
-    return { account: t.account, expired: Date.now() >= t.expires };
+    return { account: t.account, expired: Date.now() >= t.expires, app: t.app };
   }
 
   expireTokens(acc) {
