@@ -129,7 +129,13 @@ copy_order(const NxOrder *o, NexusOrder *out, bool with_canonical)
 	memcpy(out->ship_country, o->ship_country, sizeof(out->ship_country));
 	if (o->shipping_address)
 	{
-		char	   *addr = json_dumps(o->shipping_address, JSON_COMPACT | JSON_ENCODE_ANY);
+		/*
+		 * Keys sorted: the text feeds the content hash, and the same address
+		 * listed in another key order (a webhook body, a re-encoded page) is
+		 * not a change.
+		 */
+		char	   *addr = json_dumps(o->shipping_address,
+									  JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 
 		out->shipping_address = pstr(addr);
 		jfree(addr);

@@ -148,6 +148,14 @@ SELECT way, count(*) AS runs, round(min(seconds)::numeric, 2) AS best_s, round(m
  GROUP BY way
  ORDER BY CASE way WHEN 'nexus' THEN 1 WHEN 'plpgsql' THEN 2 WHEN 'copy' THEN 3 WHEN 'nexus_unchanged' THEN 4 ELSE 5 END;
 
+-- The two targets can only both hold if COPY is at least ten times the
+-- PL/pgSQL way: nexus would otherwise have to beat COPY to reach 5x.
+\echo == the ceiling the targets imply (informational)
+WITH best AS (SELECT way, min(seconds) AS s FROM bench.results GROUP BY way)
+SELECT format('COPY is %sx the PL/pgSQL way in this run: at 0.5x COPY nexus is %sx PL/pgSQL; 5x PL/pgSQL would be %sx COPY',
+              to_char(p.s / c.s, 'FM990.00'), to_char(0.5 * p.s / c.s, 'FM990.00'), to_char(5 * c.s / p.s, 'FM990.00')) AS ceiling
+  FROM best p, best c WHERE p.way = 'plpgsql' AND c.way = 'copy';
+
 \pset tuples_only on
 \pset format unaligned
 \o :ratio_file

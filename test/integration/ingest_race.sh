@@ -1,0 +1,128 @@
+#!/bin/bash
+# Two ingests of the same new orders at once.  nexus.ingest_orders() inserts
+# the orders its look-up did not find with a plain INSERT in a
+# subtransaction; when another session inserted them in between (here: it
+# holds them uncommitted until the second session has looked up), that
+# INSERT waits, then fails with a unique violation, which must be caught
+# and the orders decided again against the winner's rows: unchanged when
+# identical (B's page is re-encoded through jsonb, its keys in another
+# order), updated when newer.  Also one transaction ingesting many pages
+# (past the subtransactions nexus allows itself per transaction).
+set -eu
+here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/scripts/lib.sh"
+fixtures=${NEXUS_FIXTURES:-$here/../shared/fixtures}
+dir=$(mktemp -d /tmp/nexus-race.XXXXXX)
+chmod 755 "$dir"
+port=$(free_port 27300)
+trap 'stop_cluster "$dir/pg"; rm -rf "$dir"' EXIT
+init_cluster "$dir/pg" "$port" "shared_preload_libraries = 'nexus'" \
+  "nexus.credentials_key_file = '$dir/pg/key'"
+printf '1:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > "$dir/pg/key"
+chown postgres: "$dir/pg/key"
+chmod 600 "$dir/pg/key"
+start_cluster "$dir/pg"
+cp "$fixtures/shopify/orders_page1.json" "$dir/p1.json"
+chmod 644 "$dir"/*.json
+
+psql_at "$dir/pg" "$port" postgres > "$dir/setup.out" <<'SQL'
+CREATE EXTENSION nexus;
+SELECT nexus.create_tenant('T', 't', '00000000-0000-4000-8000-000000000001') IS NOT NULL;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000001", "app_metadata": {"tenant_id": "' || (SELECT tenant_id FROM nexus.tenants) || '"}}', true) IS NULL;
+SET LOCAL ROLE authenticated;
+SELECT nexus.connect_marketplace('shopify', 'S', '{"shop_domain": "s.myshopify.com", "access_token": "t"}') IS NOT NULL;
+COMMIT;
+SQL
+conn=$(psql_at "$dir/pg" "$port" postgres -At -c "SELECT id FROM nexus.marketplace_connections")
+q() { psql_at "$dir/pg" "$port" postgres -At -c "$1"; }
+fail=0
+check() { # name got want
+  if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAILED: $1: got '$2', want '$3'"; fail=1; fi
+}
+norders=$(q "SELECT json_array_length(pg_read_file('$dir/p1.json')::json -> 'orders')")
+nitems=$(q "SELECT sum(json_array_length(o -> 'line_items')) FROM json_array_elements(pg_read_file('$dir/p1.json')::json -> 'orders') o")
+
+# The race: session A ingests the page and keeps its transaction open
+# (waiting for an advisory lock a holder session has), session B ingests
+# then, and must wait on A's uncommitted rows; ending the holder lets A
+# commit, and B's INSERT meets A's orders.
+holder_start() {
+  psql_at "$dir/pg" "$port" postgres -At >/dev/null 2>&1 <<'SQL' &
+SET application_name = 'race_holder';
+SELECT pg_advisory_lock(42);
+SELECT pg_sleep(300);
+SQL
+  for _ in $(seq 1 100); do
+    [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && return
+    sleep 0.1
+  done
+  echo "FAILED: the holder session did not take its lock"; exit 1
+}
+wait_for() { # SQL that must return 1
+  for _ in $(seq 1 150); do
+    [ "$(q "$1")" = 1 ] && { echo 1; return; }
+    sleep 0.1
+  done
+  echo 0
+}
+counts="(r ->> 'inserted') || '/' || (r ->> 'updated') || '/' || (r ->> 'unchanged') || '/' || (r ->> 'stale') || '/' || jsonb_array_length(r -> 'failed')"
+run_race() { # label, payload expression for B
+  local label=$1 b_sql=$2 a b
+  q "TRUNCATE nexus.orders, nexus.order_items" >/dev/null
+  holder_start
+  psql_at "$dir/pg" "$port" postgres -At > "$dir/a.out" 2>&1 <<SQL &
+SET application_name = 'race_a';
+BEGIN;
+SELECT 'a ' || (nexus.ingest_orders('$conn', pg_read_file('$dir/p1.json')::json) ->> 'inserted');
+SELECT pg_advisory_lock(42) IS NULL;
+COMMIT;
+SQL
+  a=$!
+  check "$label: the first ingest holds its new orders uncommitted" \
+    "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_a' AND wait_event = 'advisory'")" 1
+  psql_at "$dir/pg" "$port" postgres -At > "$dir/b.out" 2>&1 <<SQL &
+SET application_name = 'race_b';
+SELECT 'b ' || $counts FROM nexus.ingest_orders('$conn', $b_sql) r;
+SQL
+  b=$!
+  check "$label: the second ingest waits on the first one's new orders" \
+    "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_b' AND wait_event = 'transactionid'")" 1
+  q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'race_holder'" >/dev/null
+  wait "$a" || true
+  wait "$b" || true
+  check "$label: the first ingest inserted the page" "$(grep '^a ' "$dir/a.out" || cat "$dir/a.out")" "a $norders"
+}
+
+# 1: the same page twice: the second finds every order there, unchanged.
+run_race "same page" "pg_read_file('$dir/p1.json')::json"
+check "same page: the second ingest's counts (inserted/updated/unchanged/stale/failed)" \
+  "$(grep '^b ' "$dir/b.out" || cat "$dir/b.out")" "b 0/0/$norders/0/0"
+check "same page: each order once" "$(q "SELECT count(*) || '/' || count(DISTINCT external_order_id) FROM nexus.orders")" "$norders/$norders"
+check "same page: items once" "$(q "SELECT count(*) FROM nexus.order_items")" "$nitems"
+
+# 2: the second page has a newer version of its first order: that one is updated.
+run_race "newer copy" "jsonb_set(pg_read_file('$dir/p1.json')::jsonb, '{orders,0,updated_at}', '\"2031-01-01T00:00:00Z\"')::json"
+check "newer copy: the second ingest's counts" "$(grep '^b ' "$dir/b.out" || cat "$dir/b.out")" "b 0/1/$((norders - 1))/0/0"
+check "newer copy: each order once, the newer time kept" \
+  "$(q "SELECT count(*) || '/' || count(DISTINCT external_order_id) || '/' || count(*) FILTER (WHERE marketplace_updated_at = '2031-01-01T00:00:00Z') FROM nexus.orders")" \
+  "$norders/$norders/1"
+check "newer copy: items once" "$(q "SELECT count(*) FROM nexus.order_items")" "$nitems"
+
+# 3: one transaction, 60 pages of one new order each: past the
+# subtransactions nexus takes per transaction, every order still lands.
+q "TRUNCATE nexus.orders, nexus.order_items" >/dev/null
+got=$(psql_at "$dir/pg" "$port" postgres -At 2>&1 <<SQL
+BEGIN;
+CREATE TEMP TABLE res AS
+SELECT nexus.ingest_orders('$conn',
+         jsonb_set(pg_read_file('$dir/p1.json')::jsonb -> 'orders' -> 0, '{id}', to_jsonb(900000 + g))::json) AS r
+  FROM generate_series(1, 60) g;
+COMMIT;
+SELECT sum((r ->> 'inserted')::int) FROM res;
+SQL
+)
+check "one transaction, 60 ingests: inserted" "$got" 60
+check "one transaction, 60 ingests: orders stored" "$(q "SELECT count(DISTINCT external_order_id) FROM nexus.orders")" 60
+
+[ $fail = 0 ] && echo "ingest_race: all passed" || { echo "ingest_race: failures"; exit 1; }
