@@ -44,7 +44,9 @@
  * then /v3/orders by lastModifiedStartDate; every request carries
  * WM_SVC.NAME and a fresh WM_QOS.CORRELATION_ID.  A next page appends
  * list.meta.nextCursor (a query string) to /v3/orders.  Throttling is
- * X-Next-Replenishment-Time on a 429 or an empty token bucket.
+ * X-Next-Replenishment-Time on a 429 or an empty token bucket.  A
+ * connection of region "ca" lists /v3/ca/orders instead and names its
+ * market in WM_MARKET: ca.
  *
  * Webhooks: a Notifications API subscription with authMethod HMAC names a
  * header (authHeaderName) that carries HMAC-SHA256 of the raw body keyed
@@ -808,24 +810,58 @@ walmart_base_urls(const json_t *credentials, const char *region, char **api_base
 				  char **auth_base, NxError *err)
 {
 	(void) credentials;
-	(void) region;
+	(void) region;				/* Canada is a path and a header on the same host */
 	return nx_base_urls(WALMART_BASE, WALMART_BASE, api_base, auth_base, err);
+}
+
+/*
+ * Whether the connection sells on Walmart Canada.  NULL is the US, as it
+ * was before connections had a region.  A region the database would not
+ * have let in fails rather than listing another market's orders.
+ */
+static int
+walmart_canada(const NxSyncContext *ctx, bool *canada, NxError *err)
+{
+	*canada = false;
+	if (ctx->region == NULL || strcmp(ctx->region, "us") == 0)
+		return NX_OK;
+	if (strcmp(ctx->region, "ca") == 0)
+	{
+		*canada = true;
+		return NX_OK;
+	}
+	return nx_fail(err, "region: \"%s\" is not a Walmart region (us or ca)", ctx->region);
 }
 
 /*
  * What every Walmart request carries: User-Agent, Accept, WM_SVC.NAME and
  * a correlation id of its own, so that Walmart support can find the call.
+ * Canada adds WM_MARKET, without which Walmart takes the US market, token
+ * request included.  WM_CONSUMER.CHANNEL.TYPE is an id Walmart hands the
+ * seller at onboarding; its CA order list requires it, so it is sent
+ * whenever the credentials carry one.
  */
 static int
 walmart_common_headers(const NxSyncContext *ctx, NxRequest *r, NxError *err)
 {
 	char		uuid[40];
+	bool		canada;
+	const char *channel = nx_nonempty(nx_json_str(ctx->credentials, "consumer_channel_type"));
 
+	if (walmart_canada(ctx, &canada, err) != NX_OK)
+		return NX_FAIL;
 	nx_uuid_text(uuid, sizeof(uuid));
 	if (nx_request_agent_headers(ctx, "application/json", r, err) != NX_OK ||
 		nx_request_field_header(r, "WM_SVC.NAME", WALMART_SVC_NAME, "wm_svc.name", err) != NX_OK ||
 		nx_request_field_header(r, "WM_QOS.CORRELATION_ID", uuid, "wm_qos.correlation_id",
 								err) != NX_OK)
+		return NX_FAIL;
+	if (canada &&
+		nx_request_field_header(r, "WM_MARKET", "ca", "wm_market", err) != NX_OK)
+		return NX_FAIL;
+	if (channel != NULL &&
+		nx_request_field_header(r, "WM_CONSUMER.CHANNEL.TYPE", channel,
+								"credentials.consumer_channel_type", err) != NX_OK)
 		return NX_FAIL;
 	return NX_OK;
 }
@@ -839,7 +875,7 @@ walmart_token_request(const NxSyncContext *ctx, NxRequest *out, NxError *err)
 
 /*
  * list.meta.nextCursor is a ready-made query string ("?limit=3&...") for
- * /v3/orders.  Anything else could change the path or the request line:
+ * the list's own path.  Anything else could change the path or the request line:
  * it must begin with '?' and carry no space, control, non-ASCII byte or
  * fragment.
  */
@@ -863,15 +899,20 @@ walmart_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, 
 				   NxError *err)
 {
 	int			n = nx_page_size(ctx, WALMART_MAX_PAGE);
+	bool		canada;
+	const char *path;
 
 	nx_request_init(out, "GET");
 	if (ctx->api_base == NULL)
 		return nx_fail(err, "api_base: missing");
+	if (walmart_canada(ctx, &canada, err) != NX_OK)
+		return NX_FAIL;
+	path = canada ? "/v3/ca/orders" : "/v3/orders";
 	if (cursor != NULL)
 	{
 		if (walmart_check_cursor(cursor, err) != NX_OK)
 			return NX_FAIL;
-		out->url = nx_sprintf("%s/v3/orders%s", ctx->api_base, cursor);
+		out->url = nx_sprintf("%s%s%s", ctx->api_base, path, cursor);
 	}
 	else
 	{
@@ -881,8 +922,8 @@ walmart_build_list(const NxSyncContext *ctx, int64_t since, const char *cursor, 
 			return NX_FAIL;
 		/* "2025-03-09T00:00:00Z": nothing in it needs encoding in a query */
 		nx_time_format(since, when, sizeof(when));
-		out->url = nx_sprintf("%s/v3/orders?lastModifiedStartDate=%s&limit=%d&productInfo=false",
-							  ctx->api_base, when, n);
+		out->url = nx_sprintf("%s%s?lastModifiedStartDate=%s&limit=%d&productInfo=false",
+							  ctx->api_base, path, when, n);
 	}
 	if (out->url == NULL)
 		return nx_fail(err, "url: out of memory");

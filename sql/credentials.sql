@@ -57,6 +57,13 @@ SELECT rest.try($$SELECT nexus.connect_marketplace('amazon', 'x', '{"lwa_client_
 SELECT rest.try($$SELECT nexus.connect_marketplace('ebay', 'x', '{"client_id": "a", "client_secret": "b", "refresh_token": "r"}', region => '999')$$) AS bad_site;
 SELECT rest.try($$SELECT nexus.connect_marketplace('kaufland', 'x', '{"client_key": "a", "secret_key": "b"}', region => 'fr')$$) AS bad_storefront;
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}', region => 'nl')$$) AS region_not_taken;
+-- Walmart: us or ca, and null (us) as before Canada was supported.
+SELECT rest.try($$SELECT nexus.connect_marketplace('walmart', 'x ca', '{"client_id": "a", "client_secret": "b"}', region => 'ca')$$) AS walmart_ca;
+SELECT rest.try($$SELECT nexus.connect_marketplace('walmart', 'x us', '{"client_id": "a", "client_secret": "b"}', region => 'us')$$) AS walmart_us;
+SELECT rest.try($$SELECT nexus.connect_marketplace('walmart', 'x null', '{"client_id": "a", "client_secret": "b"}', region => NULL)$$) AS walmart_null;
+SELECT rest.try($$SELECT nexus.connect_marketplace('walmart', 'x mx', '{"client_id": "a", "client_secret": "b"}', region => 'mx')$$) AS walmart_mx;
+SELECT account_name, region FROM nexus.marketplace_connections
+ WHERE marketplace = 'walmart' AND account_name LIKE 'x %' ORDER BY account_name;
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}', sync_interval => '5 minutes')$$) AS bad_interval;
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}', config => '[]')$$) AS bad_config;
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'Acme NL', '{"client_id": "a", "client_secret": "b"}')$$) AS duplicate;
@@ -65,6 +72,11 @@ ROLLBACK;
 BEGIN;
 SELECT rest.as_user('adam', 'acme');
 SELECT nexus.connect_marketplace('zalando', 'Z', '{"client_id": "a", "client_secret": "b"}');
+ROLLBACK;
+-- and for a Walmart region nexus does not know:
+BEGIN;
+SELECT rest.as_user('adam', 'acme');
+SELECT nexus.connect_marketplace('walmart', 'W', '{"client_id": "a", "client_secret": "b"}', region => 'mx');
 ROLLBACK;
 -- Nothing was half-written by the failures.
 SELECT count(*) AS connections, (SELECT count(*) FROM nexus_private.connection_credentials) AS credentials

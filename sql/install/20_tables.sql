@@ -143,6 +143,9 @@ CREATE FUNCTION nexus_private.valid_region(marketplace text, region text) RETURN
                                   '123', '146', '186', '193', '201', '203', '205', '207',
                                   '210', '211', '212', '216')
       WHEN 'kaufland' THEN region IN ('de', 'at', 'cz', 'sk', 'pl', 'ro')
+      -- Walmart's US and Canadian marketplaces: NULL is us, as it was
+      -- before Canada was supported, so existing connections stay valid.
+      WHEN 'walmart' THEN region IS NULL OR region IN ('us', 'ca')
       ELSE region IS NULL
     END, false)
   $$;

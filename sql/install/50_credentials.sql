@@ -34,7 +34,7 @@ BEGIN
     WHEN 'kaufland' THEN required := '{client_key,secret_key}';                         optional := '{}';
     WHEN 'shopify'  THEN required := '{shop_domain,access_token}';                      optional := '{webhook_secret}';
     WHEN 'zalando'  THEN required := '{client_id,client_secret,merchant_id}';           optional := '{}';
-    WHEN 'walmart'  THEN required := '{client_id,client_secret}';                       optional := '{webhook_secret}';
+    WHEN 'walmart'  THEN required := '{client_id,client_secret}';                       optional := '{webhook_secret,consumer_channel_type}';
     ELSE
       RAISE EXCEPTION 'unknown marketplace "%"', coalesce(p_marketplace, '')
         USING ERRCODE = 'invalid_parameter_value',
@@ -89,12 +89,13 @@ BEGIN
                        WHEN 'amazon' THEN 'Pass the Amazon marketplace id, such as ATVPDKIKX0DER (US) or A1PA6795UKMFR9 (DE).'
                        WHEN 'ebay' THEN 'Pass the eBay site id, such as 0 (US), 3 (UK), 77 (DE), 15 (AU) or 71 (FR).'
                        ELSE 'Pass the Kaufland storefront: de, at, cz, sk, pl or ro.' END;
-    ELSIF p_marketplace IN ('amazon', 'ebay', 'kaufland') THEN
+    ELSIF p_marketplace IN ('amazon', 'ebay', 'kaufland', 'walmart') THEN
       RAISE EXCEPTION 'invalid % region "%"', p_marketplace, p_region
         USING ERRCODE = 'invalid_parameter_value',
               HINT = CASE p_marketplace
                        WHEN 'amazon' THEN 'An Amazon marketplace id looks like ATVPDKIKX0DER.'
                        WHEN 'ebay' THEN 'eBay site ids are numbers such as 0 (US), 3 (UK), 77 (DE), 15 (AU) or 71 (FR).'
+                       WHEN 'walmart' THEN 'Walmart regions are us (the default, also when null) and ca (Canada).'
                        ELSE 'Kaufland storefronts are de, at, cz, sk, pl and ro.' END;
     ELSE
       RAISE EXCEPTION '% connections take no region', p_marketplace

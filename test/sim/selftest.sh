@@ -98,6 +98,11 @@ SH=$(mkacct '{"marketplace":"shopify","credentials":{"shop_domain":"sim-shop.mys
 ZM=bad85fa1-6522-5c04-a20d-9f4903f33bde
 ZA=$(mkacct '{"marketplace":"zalando","credentials":{"client_id":"za-client","client_secret":"za-secret","merchant_id":"'$ZM'"},"orders":7,"seed":"za","start":"'$start'","step_seconds":1800}')
 WM=$(mkacct '{"marketplace":"walmart","credentials":{"client_id":"wm-client","client_secret":"wm-secret"},"orders":8,"seed":"wm","start":"'$start'","step_seconds":1800}')
+# A Walmart Canada seller: walked and read like any account, as "walmart_ca".
+WC=$(mkacct '{"marketplace":"walmart","credentials":{"client_id":"wm-ca-client","client_secret":"wm-ca-secret"},"region":"ca","orders":8,"seed":"wc","start":"'$start'","step_seconds":1800}')
+check "a Walmart Canada account is created" test -n "$WC"
+code=$(curl -s -o "$tmp/r" -w '%{http_code}' -X POST -d '{"marketplace":"walmart","credentials":{"client_id":"wm-mx","client_secret":"x"},"region":"mx"}' "$SIM/_sim/accounts")
+check "a Walmart account of a region other than us or ca is refused (400)" test "$code" = 400
 check "accounts are created for all seven marketplaces" test -n "$AZ" -a -n "$EB" -a -n "$BO" -a -n "$KL" -a -n "$SH" -a -n "$ZA" -a -n "$WM"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"marketplace":"bol","credentials":{"client_id":"bol-client","client_secret":"x"}}' "$SIM/_sim/accounts")
 check "an account the simulator could not tell apart from another is refused (409)" test "$code" = 409
@@ -109,6 +114,7 @@ bol_h() { H=(-H 'Accept: application/vnd.retailer.v10+json' -H "Authorization: B
 shopify_h() { H=(-H 'Accept: application/json' -H "X-Shopify-Access-Token: $1"); }
 zalando_h() { H=(-H 'Accept: application/vnd.api+json' -H "Authorization: Bearer $1"); }
 walmart_h() { H=(-H 'Accept: application/json' -H 'WM_SVC.NAME: Walmart Marketplace' -H "WM_QOS.CORRELATION_ID: $(uuid)" ${1:+-H "WM_SEC.ACCESS_TOKEN: $1"}); }
+walmart_ca_h() { walmart_h "${1:-}"; H+=(-H 'WM_MARKET: ca'); }
 
 # Tokens, as doc/sync_protocol.md has nexus ask for them.
 amazon_token() {
@@ -134,6 +140,12 @@ zalando_token() {
 walmart_token() {
   walmart_h
   req "$tmp/tok" POST "$SIM/walmart/v3/token" -u "wm-client:${1:-wm-secret}" "${H[@]}" \
+    -H 'Content-Type: application/x-www-form-urlencoded' -d 'grant_type=client_credentials'
+  is_code 200 && J get "$tmp/tok" access_token
+}
+walmart_ca_token() {
+  walmart_ca_h
+  req "$tmp/tok" POST "$SIM/walmart/v3/token" -u "wm-ca-client:wm-ca-secret" "${H[@]}" \
     -H 'Content-Type: application/x-www-form-urlencoded' -d 'grant_type=client_credentials'
   is_code 200 && J get "$tmp/tok" access_token
 }
@@ -278,6 +290,23 @@ walk_walmart() {
   done
 }
 
+walk_walmart_ca() {
+  local d=$1 n=1 tok next
+  tok=$(walmart_ca_token) || { bad "walmart_ca token" "HTTP $code"; return 1; }
+  walmart_ca_h "$tok"
+  req "$d/page1.json" GET "$SIM/walmart/v3/ca/orders?lastModifiedStartDate=$since&limit=3&productInfo=false" "${H[@]}"
+  while :; do
+    is_code 200 || { bad "walmart_ca page $n" "HTTP $code"; return 1; }
+    J ids walmart "$d/page$n.json" >> "$d/ids"
+    next=$(J get "$d/page$n.json" list.meta.nextCursor)
+    [ -n "$next" ] || break
+    case $next in '?'*) ;; *) bad "walmart_ca nextCursor starts with ?" "$next"; return 1 ;; esac
+    n=$((n + 1))
+    walmart_ca_h "$tok"
+    req "$d/page$n.json" GET "$SIM/walmart/v3/ca/orders$next" "${H[@]}"
+  done
+}
+
 # ---------------------------------------------------------------- parsing
 # parse_<m> DIR: run the adapters over DIR, writing DIR/canon ("id
 # updated_at items" per order) and DIR/failures (anything refused).
@@ -325,6 +354,9 @@ parse_dir() { # parse_dir M DIR
       ;;
     shopify)
       for f in "$d"/page*.json; do pp_page shopify "$f" "$(J headers "$f.hdr")"; done
+      ;;
+    walmart_ca)
+      for f in "$d"/page*.json; do pp_page walmart "$f"; done
       ;;
     *)
       for f in "$d"/page*.json; do pp_page "$m" "$f"; done
@@ -375,10 +407,15 @@ run_marketplace() { # run_marketplace M ACCOUNT TAG
     kaufland)
       if cmp -s "$dir/ids" "$dir/details"; then ok "kaufland $tag: list pages give the id_order values as detail ids"; else bad "kaufland $tag: detail ids"; fi
       ;;
+    walmart_ca)
+      check "walmart_ca $tag: every charge is in CAD and every order ships to Canada" \
+        test "$(cat "$dir"/page*.json | grep -o '"currency":"[A-Z]*"' | sort -u)" = '"currency":"CAD"' -a \
+        "$(cat "$dir"/page*.json | grep -o '"country":"[A-Z]*"' | sort -u)" = '"country":"CAN"'
+      ;;
   esac
 }
 
-ACCOUNTS=("amazon $AZ" "ebay $EB" "bol $BO" "kaufland $KL" "shopify $SH" "zalando $ZA" "walmart $WM")
+ACCOUNTS=("amazon $AZ" "ebay $EB" "bol $BO" "kaufland $KL" "shopify $SH" "zalando $ZA" "walmart $WM" "walmart_ca $WC")
 for a in "${ACCOUNTS[@]}"; do run_marketplace $a initial; done
 
 # Every order moves along its lifecycle twice and two new ones appear; the
@@ -502,6 +539,22 @@ req "$tmp/r" DELETE "$SIM/walmart/v3/orders" "${H[@]}"
 expect "a wrong method is refused with 404" 404
 req "$tmp/r" GET "$SIM/walmart/v3/nothing" "${H[@]}"
 expect "an unknown path is refused with 404" 404
+req "$tmp/r" GET "$SIM/walmart/v3/ca/orders?lastModifiedStartDate=$since" "${H[@]}"
+expect "walmart refuses a US account's list at /v3/ca/orders" 400 "not registered in market 'ca'"
+walmart_ca_h "$tok"
+req "$tmp/r" GET "$SIM/walmart/v3/orders?lastModifiedStartDate=$since" "${H[@]}"
+expect "walmart refuses WM_MARKET: ca for a US account" 400 WM_MARKET
+tok=$(walmart_ca_token)
+walmart_ca_h "$tok"
+req "$tmp/r" GET "$SIM/walmart/v3/orders?lastModifiedStartDate=$since" "${H[@]}"
+expect "walmart refuses a Canadian account's list at /v3/orders" 400 "not registered in market 'us'"
+walmart_h "$tok"
+req "$tmp/r" GET "$SIM/walmart/v3/ca/orders?lastModifiedStartDate=$since" "${H[@]}"
+expect "walmart refuses a Canadian account's list without WM_MARKET: ca" 400 WM_MARKET
+walmart_h
+req "$tmp/r" POST "$SIM/walmart/v3/token" -u "wm-ca-client:wm-ca-secret" "${H[@]}" \
+  -H 'Content-Type: application/x-www-form-urlencoded' -d 'grant_type=client_credentials'
+expect "walmart refuses a Canadian account's token request without WM_MARKET: ca" 400 WM_MARKET
 
 # ---------------------------------------------------------------- faults
 fault() { ctl POST /faults "$1" > "$tmp/fault.json"; }
@@ -637,7 +690,7 @@ check "stats keep refusals with their reasons" grep -q 'Shop-Timestamp outside t
 check "stats record max_in_flight ($(J get "$tmp/stats.json" max_in_flight))" test "$(J get "$tmp/stats.json" max_in_flight)" -ge 6
 ctl POST /stats/reset > /dev/null
 check "stats reset" test "$(J get <(ctl GET /stats) requests)" = 0
-check "DELETE /_sim/accounts removes all accounts" test "$(J get <(ctl DELETE /accounts) removed)" = 9 -a "$(ctl GET /accounts)" = '[]'
+check "DELETE /_sim/accounts removes all accounts" test "$(J get <(ctl DELETE /accounts) removed)" = 10 -a "$(ctl GET /accounts)" = '[]'
 
 # ---------------------------------------------------------------- webhook signing keys
 # The key endpoints give keys that verify what /_sim/webhooks/sign signs.

@@ -870,6 +870,155 @@ NX_TEST(walmart_list_request_cursor_must_be_a_query_string)
 	json_decref(cred);
 }
 
+/* Region "ca": the token names the market, the list is /v3/ca/orders. */
+NX_TEST(walmart_canada_token_and_first_page)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	ctx.region = "ca";
+	ctx.access_token = NULL;
+	CHECK(walmart->token_request(&ctx, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "POST", WM_BASE "/v3/token", "grant_type=client_credentials",
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "WM_SVC.NAME: Walmart Marketplace",
+				  "WM_QOS.CORRELATION_ID: *",
+				  "WM_MARKET: ca",
+				  "Authorization: Basic dy1pZDpXQUxNQVJULVNFQ1JFVA==",
+				  "Content-Type: application/x-www-form-urlencoded");
+	nx_request_free(&r);
+
+	ctx.access_token = "wm-token";
+	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  WM_BASE "/v3/ca/orders?lastModifiedStartDate=2025-03-01T00:00:00Z&limit=200"
+				  "&productInfo=false", NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "WM_SVC.NAME: Walmart Marketplace",
+				  "WM_QOS.CORRELATION_ID: *",
+				  "WM_MARKET: ca",
+				  "WM_SEC.ACCESS_TOKEN: wm-token");
+	CHECK(is_uuid_v4(header_value(&r, "WM_QOS.CORRELATION_ID")));
+	nx_request_free(&r);
+
+	/* the seller's channel type, when the credentials carry one */
+	json_object_set_new(cred, "consumer_channel_type", json_string("0f3e4dd4-0514"));
+	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_STR(header_value(&r, "WM_CONSUMER.CHANNEL.TYPE"), "0f3e4dd4-0514");
+	CHECK_INT(r.nheaders, 7);
+	nx_request_free(&r);
+	json_object_set_new(cred, "consumer_channel_type", json_string("a\r\nX-Evil: 1"));
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"credentials.consumer_channel_type: contains a line break");
+	json_object_del(cred, "consumer_channel_type");
+
+	/* "us" is what NULL always meant: no market header, /v3/orders */
+	ctx.region = "us";
+	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
+	CHECK_STR(r.url, WM_BASE "/v3/orders?lastModifiedStartDate=2025-03-01T00:00:00Z&limit=200"
+			  "&productInfo=false");
+	CHECK(header_value(&r, "WM_MARKET") == NULL);
+	CHECK_INT(r.nheaders, 5);
+	nx_request_free(&r);
+
+	/* a region the database refuses is never taken for another market */
+	ctx.region = "mx";
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"region: \"mx\" is not a Walmart region (us or ca)");
+	CHECK_REQUEST_FAILS(walmart->token_request(&ctx, &r, &err), &r, &err,
+						"region: \"mx\" is not a Walmart region");
+	ctx.region = "CA";
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, "?a=b", &r, &err), &r, &err,
+						"region: \"CA\"");
+	ctx.region = "";
+	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
+						"region: \"\"");
+	json_decref(cred);
+}
+
+/* A Canadian next page appends nextCursor to /v3/ca/orders, never /v3/orders. */
+NX_TEST(walmart_canada_next_page)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	json_t	   *p1 = nx_fixture_json("walmart/orders_page1.json");
+	NxPage		page;
+	NxRequest	r;
+	NxError		err = {{0}};
+
+	ctx.region = "ca";
+	nx_page_init(&page);
+	CHECK(walmart->parse_page(p1, NULL, &page, &err) == NX_OK);
+	CHECK(page.next_cursor != NULL);
+	CHECK(walmart->list_request(&ctx, WM_SINCE, page.next_cursor, &r, &err) == NX_OK);
+	CHECK_REQUEST(&r, "GET",
+				  WM_BASE "/v3/ca/orders?limit=3&hasMoreElements=true&soIndex=5&poIndex=3"
+				  "&partnerId=10001234567&sellerId=101234"
+				  "&lastModifiedStartDate=2025-03-01T00:00:00.000Z"
+				  "&lastModifiedEndDate=2025-03-12T21:00:00.000Z", NULL,
+				  "User-Agent: nexus/0.2.0",
+				  "Accept: application/json",
+				  "WM_SVC.NAME: Walmart Marketplace",
+				  "WM_QOS.CORRELATION_ID: *",
+				  "WM_MARKET: ca",
+				  "WM_SEC.ACCESS_TOKEN: wm-token");
+	nx_request_free(&r);
+	nx_page_free(&page);
+	json_decref(p1);
+
+	/* the documented example cursor, trailing '&' and all */
+	CHECK(walmart->list_request(&ctx, WM_SINCE, "?limit=10&soIndex=2&poIndex=2&", &r,
+								&err) == NX_OK);
+	CHECK_STR(r.url, WM_BASE "/v3/ca/orders?limit=10&soIndex=2&poIndex=2&");
+	nx_request_free(&r);
+
+	/* the CA fixture is a last page: no cursor to follow */
+	p1 = nx_fixture_json("walmart/orders_ca_market.json");
+	nx_page_init(&page);
+	CHECK(walmart->parse_page(p1, NULL, &page, &err) == NX_OK);
+	CHECK(page.next_cursor == NULL);
+	CHECK(page.norders == 1);
+	nx_page_free(&page);
+	json_decref(p1);
+	json_decref(cred);
+}
+
+/* As for the US: a hostile nextCursor cannot leave /v3/ca/orders. */
+NX_TEST(walmart_canada_cursor_cannot_change_the_path)
+{
+	json_t	   *cred = wm_credentials();
+	NxSyncContext ctx = wm_context(cred);
+	NxRequest	r;
+	NxError		err = {{0}};
+	const char *refused[] = {
+		"", "?", "limit=3", "/released?limit=3", "/../token?x=1", "/../../orders?a=b",
+		"/%2e%2e/orders?a=b", "https://evil.example/?a=b", "@evil.example/?a=b",
+		"?a=b#/../../token", "?a=b c", "?a=b\r\nX-Evil: 1", "?a=\xc3\xbc", " ?a=b",
+	};
+
+	ctx.region = "ca";
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		if (walmart->list_request(&ctx, WM_SINCE, refused[i], &r, &err) != NX_FAIL)
+			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\" accepted: %s", refused[i], r.url);
+		else if (strncmp(err.msg, "cursor (list.meta.nextCursor): ", 31) != 0)
+			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\": error \"%s\"", refused[i], err.msg);
+		CHECK(r.url == NULL && r.nheaders == 0);
+		nx_request_free(&r);
+	}
+	/* what passes stays under the CA path of api_base */
+	ctx.api_base = "http://127.0.0.1:8083/walmart";
+	CHECK(walmart->list_request(&ctx, WM_SINCE, "?a=/../x&b=%2F", &r, &err) == NX_OK);
+	CHECK_STR(r.url, "http://127.0.0.1:8083/walmart/v3/ca/orders?a=/../x&b=%2F");
+	CHECK(nx_url_under(r.url, "http://127.0.0.1:8083/walmart/v3/ca/orders"));
+	nx_request_free(&r);
+	json_decref(cred);
+}
+
 /* wait_ms for a response with up to two headers. */
 static int64_t
 wm_wait(int status, const char *name1, const char *value1, const char *name2,

@@ -83,14 +83,15 @@ region_for() {
   case $1 in amazon) echo ATVPDKIKX0DER ;; ebay) echo 77 ;; kaufland) echo de ;; *) echo "" ;; esac
 }
 
-# connect SIMPORT MARKET N ORDERS [PAGE_SIZE] [EXTRA_ACCOUNT_JSON]: a simulator
-# account with ORDERS orders and a nexus connection to it; prints
+# connect SIMPORT MARKET N ORDERS [PAGE_SIZE] [EXTRA_ACCOUNT_JSON] [REGION]: a
+# simulator account with ORDERS orders and a nexus connection to it, both of
+# REGION when given (else the marketplace's usual one); prints
 # "<connection id> <account id>".
 connect() {
-  local sp=$1 m=$2 n=$3 orders=$4 page=${5:-0} extra=${6:-}
-  local creds region acct conn base cfg
+  local sp=$1 m=$2 n=$3 orders=$4 page=${5:-0} extra=${6:-} region=${7:-}
+  local creds acct conn base cfg
   creds=$(creds_for "$m" "$n")
-  region=$(region_for "$m")
+  [ -n "$region" ] || region=$(region_for "$m")
   acct=$(sim "$sp" POST /_sim/accounts "{\"marketplace\": \"$m\", \"credentials\": $creds,
            \"region\": $([ -n "$region" ] && echo "\"$region\"" || echo null), \"orders\": $orders,
            \"seed\": \"$m-$n\", \"start\": \"$(date -u -d '-10 days' +%Y-%m-%dT%H:%M:%SZ)\",

@@ -6,6 +6,12 @@
 // starting with '?' that repeats the filters and carries the next offset
 // (poIndex), like Walmart's.  A PO has no last-modified field: it is the
 // latest line statusDate, which is what lastModifiedStartDate filters on.
+//
+// An account of region "ca" sells on Walmart Canada: its orders are in CAD
+// and ship to Canadian addresses, its list is /v3/ca/orders (nextCursor
+// appended to that path), and every call, token included, names the
+// market in WM_MARKET: ca.  An account's orders are never served under
+// the other market's path or header: a request that mixes them is refused.
 
 const path = require('node:path');
 const { json, encodeQueryValue, acceptIncludes } = require('./http');
@@ -19,6 +25,15 @@ const LINE_NEXT = { Created: 'Acknowledged', Acknowledged: 'Shipped', Shipped: '
 
 let templates = [];
 let leanTemplates = [];
+// Where the generated orders of Canadian accounts ship, the fixture's own first.
+let caAddresses = [];
+const CA_MORE = [
+  ['Olivia Chen', '88 Sample Street', 'Toronto', 'ON', 'M5V 2T6'],
+  ['Liam MacDonald', '4 Exemple Crescent', 'Halifax', 'NS', 'B3H 1A1'],
+  ['Sophie Gagnon', '350 boulevard Exemple', 'Montréal', 'QC', 'H2X 1Y4'],
+  ['Noah Singh', '1207 Sample Avenue SW', 'Calgary', 'AB', 'T2R 0B4'],
+];
+const MARKETS = { us: 'us', ca: 'ca' };
 
 function linesChanged(o) {
   return Math.max(...o.orderLines.orderLine.map((l) => l.statusDate));
@@ -33,12 +48,22 @@ function load(dir) {
     }
   }
   leanTemplates = templates.filter((t) => t.nitems === 1);
+  const ca = mk.readJson(path.join(dir, M, 'orders_ca_market.json')).list.elements.order[0];
+  caAddresses = [ca.shippingInfo.postalAddress].concat(CA_MORE.map(([name, address1, city, state, postalCode]) => ({
+    name, address1, address2: null, city, state, postalCode, country: 'CAN', addressType: 'RESIDENTIAL',
+  })));
+}
+
+// The market an account sells on: "us" (also when no region was given) or "ca".
+function market(acc) {
+  return acc.region == null ? 'us' : acc.region;
 }
 
 function validate(spec) {
   for (const k of ['client_id', 'client_secret']) {
     if (typeof spec.credentials[k] !== 'string' || !spec.credentials[k]) return `credentials.${k} is required`;
   }
+  if (spec.region != null && !MARKETS[spec.region]) return `region must be us or ca (Walmart Canada), got ${spec.region}`;
   return null;
 }
 
@@ -90,6 +115,23 @@ function setMoney(v, k) {
   }
 }
 
+function setCurrency(v, currency) {
+  if (Array.isArray(v)) {
+    for (const x of v) setCurrency(x, currency);
+  } else if (v && typeof v === 'object') {
+    if (typeof v.currency === 'string') v.currency = currency;
+    for (const key of Object.keys(v)) setCurrency(v[key], currency);
+  }
+}
+
+// A US template made Canadian: CAD, a Canadian address, Walmart Canada's relay.
+function canadian(o, idx) {
+  setCurrency(o, 'CAD');
+  o.shippingInfo.postalAddress = { ...caAddresses[idx % caAddresses.length] };
+  o.shippingInfo.phone = `41855${time.pad(idx % 100000, 5)}`;
+  if (typeof o.customerEmailId === 'string') o.customerEmailId = o.customerEmailId.replace(/@relay\.walmart\.com$/, '@relay.walmart.ca');
+}
+
 function generate(acc, idx, p) {
   const doc = instantiate(p.tpl, p.created, p.mod);
   const o = doc.order;
@@ -100,6 +142,7 @@ function generate(acc, idx, p) {
   if (acc.lean) o.orderLines.orderLine = o.orderLines.orderLine.slice(0, 1);
   for (const l of o.orderLines.orderLine) l.statusDate = p.mod;
   setMoney(o, p.factor);
+  if (market(acc) === 'ca') canadian(o, idx);
   return { id, created: p.created, mod: p.mod, doc: { order: o } };
 }
 
@@ -133,6 +176,27 @@ function walmartHeaders(ctx) {
   mk.requireUserAgent(ctx, fail);
 }
 
+// WM_MARKET names the market; without it Walmart takes the US one.
+function requestMarket(ctx) {
+  const m = ctx.headers.wm_market;
+  return m == null || m === '' ? 'us' : String(m).toLowerCase();
+}
+
+// The account's market must be the one the request names, by header and,
+// for lists, by path: a Canadian seller's orders are not the US market's.
+function requireMarket(ctx, acc, pathMarket) {
+  const want = market(acc);
+  const named = requestMarket(ctx);
+  if (named !== want) {
+    fail(400, `The seller is not registered in market '${named}'.`,
+      `WM_MARKET ${named} is not the account's market ${want}`, { code: 'INVALID_REQUEST_HEADER.GMP_GATEWAY_API', field: 'WM_MARKET' });
+  }
+  if (pathMarket != null && pathMarket !== want) {
+    fail(400, `The seller is not registered in market '${pathMarket}'.`,
+      `${pathMarket === 'ca' ? '/v3/ca/orders' : '/v3/orders'} is not the list of a ${want} account`);
+  }
+}
+
 function apiHeaders(ctx) {
   return {
     'Content-Type': 'application/json',
@@ -154,6 +218,7 @@ function token(ctx) {
     mk.oauthFail(406, 'invalid_request', 'Accept must be application/json (Walmart answers XML otherwise)', 'token Accept not application/json');
   }
   const accs = mk.basicClient(ctx, 'client_id', 'client_secret');
+  requireMarket(ctx, accs[0], null);
   const f = mk.requireForm(ctx);
   if (f.get('grant_type') !== 'client_credentials') {
     mk.oauthFail(400, 'unsupported_grant_type', `grant_type must be client_credentials (got ${f.get('grant_type')})`);
@@ -167,8 +232,9 @@ const FILTERS = ['lastModifiedStartDate', 'lastModifiedEndDate', 'createdStartDa
   'purchaseOrderId', 'customerOrderId', 'sku', 'productInfo', 'shipNodeType', 'replacementInfo', 'incentiveInfo'];
 const CURSOR = ['hasMoreElements', 'soIndex', 'poIndex', 'partnerId', 'sellerId'];
 
-function list(ctx) {
+function list(ctx, pathMarket) {
   const acc = authenticate(ctx);
+  requireMarket(ctx, acc, pathMarket);
   mk.checkParams(ctx, FILTERS.concat(CURSOR, ['limit']), fail);
   const limit = mk.intParam(ctx, 'limit', { min: 1, max: 200, def: 100 }, fail);
   const offset = mk.intParam(ctx, 'poIndex', { min: 0, def: 0 }, fail);
@@ -211,6 +277,7 @@ function list(ctx) {
 
 function getOrder(ctx, m) {
   const acc = authenticate(ctx);
+  requireMarket(ctx, acc, null);
   mk.checkParams(ctx, ['productInfo', 'replacementInfo'], fail);
   const o = acc.byId.get(mk.decodeSegment(m[1]));
   if (!o) fail(404, 'Purchase order not found', 'unknown purchaseOrderId');
@@ -219,7 +286,8 @@ function getOrder(ctx, m) {
 
 const routes = [
   { method: 'POST', re: /^\/v3\/token$/, name: 'POST /v3/token', fn: token, kind: 'token' },
-  { method: 'GET', re: /^\/v3\/orders$/, name: 'GET /v3/orders', fn: list, kind: 'list' },
+  { method: 'GET', re: /^\/v3\/orders$/, name: 'GET /v3/orders', fn: (ctx) => list(ctx, 'us'), kind: 'list' },
+  { method: 'GET', re: /^\/v3\/ca\/orders$/, name: 'GET /v3/ca/orders', fn: (ctx) => list(ctx, 'ca'), kind: 'list' },
   { method: 'GET', re: /^\/v3\/orders\/([^/]+)$/, name: 'GET /v3/orders/{purchaseOrderId}', fn: getOrder },
 ];
 
