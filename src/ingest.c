@@ -410,6 +410,17 @@ static SPIPlanPtr plan_update = NULL;
 static SPIPlanPtr plan_delete_items = NULL;
 static SPIPlanPtr plan_insert_items = NULL;
 
+/* The orders of a page, as arrays; both ways of inserting them start so. */
+#define INSERT_ORDERS \
+	"INSERT INTO nexus.orders AS o (tenant_id, connection_id, marketplace, id," \
+	"   external_order_id, order_number, status, marketplace_status, fulfillment_method," \
+	"   currency, subtotal, tax_total, shipping_total, discount_total, total_amount," \
+	"   buyer_name, buyer_email, ship_country, shipping_address, ordered_at," \
+	"   marketplace_updated_at, content_hash)" \
+	" SELECT $1, $2, $3, u.*" \
+	"   FROM unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17," \
+	"               $18, $19, $20, $21, $22) AS u"
+
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *types)
 {
@@ -441,30 +452,12 @@ prepare_plans(void)
 							"  JOIN nexus.orders o ON o.tenant_id = $1 AND o.connection_id = $2"
 							"   AND o.external_order_id = u.external_order_id",
 							3, lookup_types);
-	plan_insert = keep_plan(
-							"INSERT INTO nexus.orders AS o (tenant_id, connection_id, marketplace, id,"
-							"   external_order_id, order_number, status, marketplace_status, fulfillment_method,"
-							"   currency, subtotal, tax_total, shipping_total, discount_total, total_amount,"
-							"   buyer_name, buyer_email, ship_country, shipping_address, ordered_at,"
-							"   marketplace_updated_at, content_hash)"
-							" SELECT $1, $2, $3, u.*"
-							"   FROM unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-							"               $18, $19, $20, $21, $22) AS u"
+	plan_insert = keep_plan(INSERT_ORDERS
 							" ON CONFLICT (tenant_id, connection_id, external_order_id) DO NOTHING"
 							" RETURNING o.external_order_id, o.change_seq",
 							22, order_types);
 	/* The same without the conflict arbiter: see insert_new_orders(). */
-	plan_insert_new = keep_plan(
-								"INSERT INTO nexus.orders AS o (tenant_id, connection_id, marketplace, id,"
-								"   external_order_id, order_number, status, marketplace_status, fulfillment_method,"
-								"   currency, subtotal, tax_total, shipping_total, discount_total, total_amount,"
-								"   buyer_name, buyer_email, ship_country, shipping_address, ordered_at,"
-								"   marketplace_updated_at, content_hash)"
-								" SELECT $1, $2, $3, u.*"
-								"   FROM unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-								"               $18, $19, $20, $21, $22) AS u"
-								" RETURNING o.change_seq",
-								22, order_types);
+	plan_insert_new = keep_plan(INSERT_ORDERS " RETURNING o.change_seq", 22, order_types);
 	plan_update = keep_plan(
 							"UPDATE nexus.orders AS o SET order_number = u.order_number, status = u.status,"
 							"   marketplace_status = u.marketplace_status,"

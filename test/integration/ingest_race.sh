@@ -11,30 +11,15 @@
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$here/scripts/lib.sh"
+. "$here/test/integration/lib/shopify_tenant.sh"
 fixtures=${NEXUS_FIXTURES:-$here/../shared/fixtures}
 dir=$(mktemp -d /tmp/nexus-race.XXXXXX)
 chmod 755 "$dir"
 port=$(free_port 27300)
 trap 'stop_cluster "$dir/pg"; rm -rf "$dir"' EXIT
-init_cluster "$dir/pg" "$port" "shared_preload_libraries = 'nexus'" \
-  "nexus.credentials_key_file = '$dir/pg/key'"
-printf '1:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > "$dir/pg/key"
-chown postgres: "$dir/pg/key"
-chmod 600 "$dir/pg/key"
-start_cluster "$dir/pg"
+shopify_tenant_cluster
 cp "$fixtures/shopify/orders_page1.json" "$dir/p1.json"
 chmod 644 "$dir"/*.json
-
-psql_at "$dir/pg" "$port" postgres > "$dir/setup.out" <<'SQL'
-CREATE EXTENSION nexus;
-SELECT nexus.create_tenant('T', 't', '00000000-0000-4000-8000-000000000001') IS NOT NULL;
-BEGIN;
-SELECT set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000001", "app_metadata": {"tenant_id": "' || (SELECT tenant_id FROM nexus.tenants) || '"}}', true) IS NULL;
-SET LOCAL ROLE authenticated;
-SELECT nexus.connect_marketplace('shopify', 'S', '{"shop_domain": "s.myshopify.com", "access_token": "t"}') IS NOT NULL;
-COMMIT;
-SQL
-conn=$(psql_at "$dir/pg" "$port" postgres -At -c "SELECT id FROM nexus.marketplace_connections")
 q() { psql_at "$dir/pg" "$port" postgres -At -c "$1"; }
 fail=0
 check() { # name got want
