@@ -33,83 +33,24 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+. "$here/../lib.sh"
 ORDERS=${ORDERS:-100000}
 HISTORY=${HISTORY:-25000}
 FIXTURES=${FIXTURES:-$(cd "$repo/.." && pwd)/shared/fixtures}
 OUT_DIR=${OUT_DIR:-$here/out}
-KEEP_CLUSTER=${KEEP_CLUSTER:-0}
 PROFILE=${PROFILE:-0}
-PG_CONFIG=${PG_CONFIG:-pg_config}
-bindir=$("$PG_CONFIG" --bindir)
 
-die() { echo "run.sh: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "run as root (the cluster runs as the postgres OS user)"
-id postgres >/dev/null 2>&1 || die "no postgres OS user"
-[ -f "$("$PG_CONFIG" --pkglibdir)/nexus.so" ] || die "nexus is not installed (make && make install)"
-[ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ] || die "pg_cron is not installed"
+bench_require
 [ -f "$FIXTURES/shopify/orders_page1.json" ] && [ -f "$FIXTURES/walmart/orders_page1.json" ] ||
 	die "no fixtures in $FIXTURES (set FIXTURES)"
 [ $((ORDERS % 200)) = 0 ] && [ "$ORDERS" -gt 0 ] || die "ORDERS must be a positive multiple of 200"
 if [ "$PROFILE" = 1 ]; then command -v perf >/dev/null || die "PROFILE=1 needs perf"; fi
 
-mkdir -p "$OUT_DIR"
-
-free_port() {
-	local p
-	for p in $(seq 54330 54430); do
-		if ! ss -ltnH "sport = :$p" | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port"
-}
-
-tmp=$(mktemp -d /tmp/nexus-bench-ingest.XXXXXX)
-chown postgres: "$tmp"
-chmod 700 "$tmp"
-data="$tmp/data"
-port=$(free_port)
-pid=
-perf_pid=
-
-cleanup() {
-	local rc=$?
-	if [ -n "$perf_pid" ] && kill -0 "$perf_pid" 2>/dev/null; then
-		kill -INT "$perf_pid" 2>/dev/null || true
-		wait "$perf_pid" 2>/dev/null || true
-	fi
-	if [ "$KEEP_CLUSTER" = 1 ] && [ $rc = 0 ]; then
-		echo "cluster kept: psql -h 127.0.0.1 -p $port -U postgres;" \
-			"stop: runuser -u postgres -- $bindir/pg_ctl stop -D $data && rm -rf $tmp" >&2
-		return
-	fi
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		runuser -u postgres -- "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null 2>&1 ||
-			kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	fi
-	[ -f "$data/log/server.log" ] && cp "$data/log/server.log" "$OUT_DIR/server.log" 2>/dev/null || true
-	rm -rf "$tmp"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp ingest 54330
 
 echo "== load average at the start: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
-echo "== cluster: $data, port $port, nexus.so md5 $(md5sum "$("$PG_CONFIG" --pkglibdir)/nexus.so" | cut -c1-12)"
-runuser -u postgres -- "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
-	>"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
+cluster_init
 cat >>"$data/postgresql.conf" <<EOF
-
-# bench/ingest
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$tmp'
-shared_preload_libraries = 'pg_cron,nexus'
-cron.database_name = 'postgres'
 shared_buffers = 2GB			# pages, orders, items and indexes stay cached
 work_mem = 64MB
 maintenance_work_mem = 512MB
@@ -123,15 +64,8 @@ autovacuum = off				# nothing runs beside the benchmark
 jit = off
 max_parallel_workers_per_gather = 0	# 2 cores: keep everything serial
 default_toast_compression = lz4
-logging_collector = on
-log_directory = 'log'
-log_filename = 'server.log'
 EOF
-runuser -u postgres -- "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$tmp/pg_ctl.log" >/dev/null ||
-	{ cat "$tmp/pg_ctl.log" >&2; die "the server did not start"; }
-pid=$(head -1 "$data/postmaster.pid")
-
-psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
+cluster_start
 
 t_start=$(date +%s)
 echo "== setup: tenant, connections, the PL/pgSQL implementation"
@@ -197,9 +131,7 @@ if [ "$PROFILE" = 1 ]; then
 	perf record -F 250 --call-graph dwarf,32768 -p "$bpid" -o "$tmp/perf.data" >"$tmp/perf.log" 2>&1 &
 	perf_pid=$!
 	wait "$prof_psql" || die "profile run failed"
-	kill -INT "$perf_pid" 2>/dev/null || true
-	wait "$perf_pid" 2>/dev/null || true
-	perf_pid=
+	stop_perf
 	perf script -i "$tmp/perf.data" -F ip,sym 2>/dev/null >"$tmp/stacks.txt" || true
 	awk -f "$here/profile.awk" "$tmp/stacks.txt" >"$OUT_DIR/profile.txt" || true
 	perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --percent-limit 0.4 -g none \

@@ -81,6 +81,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+. "$here/../lib.sh"
 CONNECTIONS=${CONNECTIONS:-1000}
 ORDERS_PER_CONNECTION=${ORDERS_PER_CONNECTION:-300}
 MARKETS=${MARKETS:-shopify,walmart,ebay,zalando}
@@ -94,18 +95,10 @@ PASS_TIMEOUT=${PASS_TIMEOUT:-240}
 PROFILE=${PROFILE:-0}
 FIXTURES=${FIXTURES:-$(cd "$repo/.." && pwd)/shared/fixtures}
 OUT_DIR=${OUT_DIR:-$here/out}
-KEEP_CLUSTER=${KEEP_CLUSTER:-0}
-PG_CONFIG=${PG_CONFIG:-pg_config}
 PG_NET_RPS=200		# pg_net's documented throughput, requests/s (not measured here)
 TARGET_PAGES=2000	# the issue's target, pages/s with 64 in flight
-bindir=$("$PG_CONFIG" --bindir)
 
-die() { echo "run.sh: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "run as root (the cluster runs as the postgres OS user)"
-id postgres >/dev/null 2>&1 || die "no postgres OS user"
-[ -f "$("$PG_CONFIG" --pkglibdir)/nexus.so" ] || die "nexus is not installed (make && make install)"
-[ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ] || die "pg_cron is not installed"
+bench_require
 command -v node >/dev/null || die "node is not installed"
 [ -d "$FIXTURES/shopify" ] || die "no fixtures in $FIXTURES (set FIXTURES)"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive integer"
@@ -117,57 +110,17 @@ for w in $WORKERS; do [[ "$w" =~ ^[1-9][0-9]?$ ]] && [ "$w" -le 8 ] || die "WORK
 first_workers=${WORKERS%% *}
 if [ "$PROFILE" = 1 ]; then command -v perf >/dev/null || die "PROFILE=1 needs perf"; fi
 
-mkdir -p "$OUT_DIR"
-
-free_port() {
-	local p
-	for p in $(seq 54440 54540); do
-		if ! ss -ltnH "sport = :$p" | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port"
-}
-
-tmp=$(mktemp -d /tmp/nexus-bench-sync.XXXXXX)
-chown postgres: "$tmp"
-chmod 700 "$tmp"
-data="$tmp/data"
-port=$(free_port)
-pid=
 sim_pid=
-perf_pid=
-
-cleanup() {
-	local rc=$?
-	if [ -n "$perf_pid" ] && kill -0 "$perf_pid" 2>/dev/null; then
-		kill -INT "$perf_pid" 2>/dev/null || true
-		wait "$perf_pid" 2>/dev/null || true
-	fi
-	if [ "$KEEP_CLUSTER" = 1 ] && [ $rc = 0 ]; then
-		echo "cluster kept: psql -h 127.0.0.1 -p $port -U postgres; simulator pid $sim_pid on port $(cat "$tmp/sim.port" 2>/dev/null);" \
-			"stop: runuser -u postgres -- $bindir/pg_ctl stop -D $data; kill $sim_pid; rm -rf $tmp" >&2
-		return
-	fi
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		runuser -u postgres -- "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null 2>&1 ||
-			kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	fi
+# The simulator goes down with the cluster; KEEP_CLUSTER=1 keeps both.
+cleanup_more() {
 	if [ -n "$sim_pid" ] && kill -0 "$sim_pid" 2>/dev/null; then
 		kill -TERM "$sim_pid" 2>/dev/null || true
 		for _ in $(seq 1 50); do kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -0 "$sim_pid" 2>/dev/null && kill -KILL "$sim_pid" 2>/dev/null || true
 	fi
-	[ -f "$data/log/server.log" ] && cp "$data/log/server.log" "$OUT_DIR/server.log" 2>/dev/null || true
 	[ -f "$tmp/sim.log" ] && cp "$tmp/sim.log" "$OUT_DIR/sim.log" 2>/dev/null || true
-	rm -rf "$tmp"
-	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp sync 54440
 
 t_start=$(date +%s)
 echo "== load average at the start: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(awk '/MemAvailable/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) available"
@@ -180,12 +133,12 @@ sim_pid=$!
 for _ in $(seq 1 100); do [ -s "$tmp/sim.port" ] && break; sleep 0.1; done
 [ -s "$tmp/sim.port" ] || { cat "$tmp/sim.log" >&2; die "the simulator did not start"; }
 sim_port=$(cat "$tmp/sim.port")
+kept_note="simulator pid $sim_pid on port $sim_port"
+kept_stop="kill $sim_pid"
 sim() { curl -sS --max-time 30 -X "$1" -H 'Content-Type: application/json' "http://127.0.0.1:$sim_port$2"; }
 
 # ---------------------------------------------------------------- cluster
-echo "== cluster: $data, port $port, nexus.so md5 $(md5sum "$("$PG_CONFIG" --pkglibdir)/nexus.so" | cut -c1-12); simulator pid $sim_pid, port $sim_port"
-runuser -u postgres -- "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
-	>"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
+cluster_init "simulator pid $sim_pid, port $sim_port"
 if [ "$DURABLE" = 1 ]; then
 	durability="fsync = on
 synchronous_commit = on
@@ -196,13 +149,6 @@ synchronous_commit = off
 full_page_writes = off"
 fi
 cat >>"$data/postgresql.conf" <<EOF
-
-# bench/sync
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$tmp'
-shared_preload_libraries = 'pg_cron,nexus'
-cron.database_name = 'postgres'
 nexus.sync_database = 'postgres'
 nexus.credentials_key_file = 'nexus.key'
 nexus.sync_workers = $first_workers
@@ -218,18 +164,11 @@ $durability
 autovacuum = off				# run.sh vacuums between passes; nothing else runs
 jit = off
 max_parallel_workers_per_gather = 0	# 2 cores: keep everything serial
-logging_collector = on
-log_directory = 'log'
-log_filename = 'server.log'
 EOF
 printf '1:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$data/nexus.key"
 chown postgres: "$data/nexus.key"
 chmod 600 "$data/nexus.key"
-runuser -u postgres -- "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$tmp/pg_ctl.log" >/dev/null ||
-	{ cat "$tmp/pg_ctl.log" >&2; die "the server did not start"; }
-pid=$(head -1 "$data/postmaster.pid")
-
-psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
+cluster_start
 q() { "${psql[@]}" -At -c "$1"; }
 
 # ---------------------------------------------------------------- setup
@@ -311,9 +250,7 @@ EOF
 		{ q "SELECT status, count(*), max(error) FROM nexus.sync_runs GROUP BY 1" >&2; die "$label: the pass failed"; }
 
 	if [ -n "$perf_pid" ]; then
-		kill -INT "$perf_pid" 2>/dev/null || true
-		wait "$perf_pid" 2>/dev/null || true
-		perf_pid=
+		stop_perf
 		{
 			echo "# perf, pass $label: the sync workers' samples by component (profile.awk)"
 			perf script -i "$tmp/perf.data" -F ip,sym 2>/dev/null | awk -f "$here/profile.awk"
