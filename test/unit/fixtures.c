@@ -403,6 +403,46 @@ nx_check_webhook_fails(const char *file, int line, const NxAdapter *a,
 		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err.msg, want);
 }
 
+json_t *
+nx_normalize_built(const NxAdapter *a, char *text)
+{
+	json_t	   *c = nx_normalize_text(a, text);
+
+	free(text);
+	return c;
+}
+
+void
+nx_check_normalize_built_fails(const char *file, int line, const NxAdapter *a, char *text,
+							   const char *want)
+{
+	nx_check_normalize_text_fails(file, line, a, text, want);
+	free(text);
+}
+
+void
+nx_check_webhook_header_fails(const char *file, int line, const NxAdapter *a,
+							  const NxWebhookInput *in, const char *name, const char *value,
+							  const char *want)
+{
+	/* the tests tamper with the headers of a delivery they own */
+	json_t	   *headers = (json_t *) in->headers;
+	NxError		err = {{0}};
+	int			rc;
+
+	if (value)
+		json_object_set_new(headers, name, json_string(value));
+	else
+		json_object_del(headers, name);
+	rc = a->verify_webhook(in, &err);
+	CHECK_AT(file, line, rc == NX_FAIL, "%s: verify_webhook accepted %s: %s", a->name, name,
+			 value ? value : "(none)");
+	if (want && rc == NX_FAIL)
+		CHECK_AT(file, line, strstr(err.msg, want) != NULL,
+				 "%s: %s: %s: error \"%s\" does not say \"%s\"", a->name, name,
+				 value ? value : "(none)", err.msg, want);
+}
+
 const char *
 nx_test_key_lookup(void *ctx, const char *key_id)
 {

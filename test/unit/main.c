@@ -3,7 +3,9 @@
  * main.c
  *	  Runs every registered unit test; one line per test, then
  *	  "N passed, N failed".  An optional argument runs only tests whose
- *	  name contains it.
+ *	  name contains it.  With NEXUS_UNIT_CHECKS set, "# NAME: N checks"
+ *	  after each test and "# N checks" at the end tell how much was
+ *	  asserted, which the one-line results alone do not show.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +24,7 @@ static struct
 }			tests[MAX_TESTS];
 static int	ntests = 0;
 static int	current_failures = 0;
+int			nx_test_checks = 0;
 
 void
 nx_test_register(const char *name, nx_test_fn fn)
@@ -73,6 +76,8 @@ main(int argc, char **argv)
 {
 	int			passed = 0;
 	int			failed = 0;
+	long		all_checks = 0;
+	bool		show_checks = getenv("NEXUS_UNIT_CHECKS") != NULL;
 	struct stat st;
 
 	if (stat(nx_fixtures_dir(), &st) != 0)
@@ -86,7 +91,9 @@ main(int argc, char **argv)
 		if (argc > 1 && strstr(tests[i].name, argv[1]) == NULL)
 			continue;
 		current_failures = 0;
+		nx_test_checks = 0;
 		tests[i].fn();
+		all_checks += nx_test_checks;
 		if (current_failures == 0)
 		{
 			passed++;
@@ -97,8 +104,12 @@ main(int argc, char **argv)
 			failed++;
 			printf("FAILED %s (%d checks)\n", tests[i].name, current_failures);
 		}
+		if (show_checks)
+			printf("# %s: %d checks\n", tests[i].name, nx_test_checks);
 		fflush(stdout);
 	}
+	if (show_checks)
+		printf("# %ld checks\n", all_checks);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 && passed > 0 ? 0 : 1;
 }

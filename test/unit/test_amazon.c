@@ -493,45 +493,6 @@ NX_TEST(amazon_order_change_notification)
 /* What a cursor output holds before the call: the call must overwrite it. */
 static char amazon_unset[] = "unset";
 
-/* The request must carry exactly these header lines, in any order. */
-static void
-amazon_check_headers(const char *file, int line, const NxRequest *r, const char *const *want)
-{
-	size_t		n;
-
-	for (n = 0; want[n]; n++)
-	{
-		bool		found = false;
-
-		for (size_t i = 0; i < r->nheaders; i++)
-			found = found || strcmp(r->headers[i], want[n]) == 0;
-		if (!found)
-			nx_test_fail(file, line, "header \"%s\" missing", want[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(file, line, "%zu headers, want %zu", r->nheaders, n);
-}
-#define AMAZON_HEADERS(r, ...) \
-	amazon_check_headers(__FILE__, __LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
-
-/* A failed build names the problem and leaves nothing to free. */
-static void
-amazon_check_refused(const char *file, int line, int rc, NxRequest *r, const NxError *err,
-					 const char *want)
-{
-	if (rc != NX_FAIL)
-	{
-		nx_test_fail(file, line, "request built, want an error saying \"%s\"", want);
-		nx_request_free(r);
-	}
-	else if (strstr(err->msg, want) == NULL)
-		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err->msg, want);
-	if (r->url != NULL || r->nheaders != 0 || r->body != NULL)
-		nx_test_fail(file, line, "a refused request was left half built");
-}
-#define AMAZON_REFUSED(rc, r, err, want) \
-	amazon_check_refused(__FILE__, __LINE__, (rc), &(r), &(err), (want))
-
 static json_t *
 amazon_credentials(void)
 {
@@ -557,16 +518,9 @@ amazon_ctx(const json_t *credentials)
 
 NX_TEST(amazon_sync_settings)
 {
-	CHECK_INT(nx_amazon_adapter.max_page_size, 100);
-	CHECK_INT(nx_amazon_adapter.lag_seconds, 120);
-	CHECK_INT(nx_amazon_adapter.max_days_back, 0);
-	CHECK(nx_amazon_adapter.base_urls != NULL);
-	CHECK(nx_amazon_adapter.token_request != NULL);
-	CHECK(nx_amazon_adapter.list_request != NULL);
-	CHECK(nx_amazon_adapter.detail_request != NULL);
-	CHECK(nx_amazon_adapter.page_orders != NULL);
-	CHECK(nx_amazon_adapter.detail_merge != NULL);
-	CHECK(nx_amazon_adapter.throttle != NULL);
+	CHECK_SYNC_SHAPE(&nx_amazon_adapter, .max_page_size = 100, .lag_seconds = 120,
+					 .token_request = true, .detail_request = true, .page_orders = true,
+					 .detail_merge = true);
 }
 
 NX_TEST(amazon_base_urls_follow_the_marketplace)
@@ -582,17 +536,8 @@ NX_TEST(amazon_base_urls_follow_the_marketplace)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-	{
-		char	   *api = NULL;
-		char	   *auth = NULL;
-		NxError		err = {{0}};
-
-		CHECK(nx_amazon_adapter.base_urls(NULL, cases[i][0], &api, &auth, &err) == NX_OK);
-		CHECK_STR(api, cases[i][1]);
-		CHECK_STR(auth, "https://api.amazon.com");
-		free(api);
-		free(auth);
-	}
+		CHECK_BASE_URLS(&nx_amazon_adapter, NULL, cases[i][0], cases[i][1],
+						"https://api.amazon.com");
 }
 
 NX_TEST(amazon_token_request_is_the_lwa_refresh_grant)
@@ -604,13 +549,12 @@ NX_TEST(amazon_token_request_is_the_lwa_refresh_grant)
 
 	ctx.access_token = NULL;	/* none yet: that is why a token is requested */
 	CHECK(nx_amazon_adapter.token_request(&ctx, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "POST");
-	CHECK_STR(r.url, "https://api.amazon.com/auth/o2/token");
-	AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-				   "Content-Type: application/x-www-form-urlencoded");
-	CHECK_STR(r.body, "grant_type=refresh_token&refresh_token=Atzr%7Crefresh"
-			  "&client_id=amzn1.application-oa2-client.x&client_secret=S%26%3D%2B%20%2F");
-	CHECK_INT(r.body_len, r.body ? strlen(r.body) : 0);
+	CHECK_REQUEST_ANY_ORDER(&r, "POST", "https://api.amazon.com/auth/o2/token",
+							"grant_type=refresh_token&refresh_token=Atzr%7Crefresh"
+							"&client_id=amzn1.application-oa2-client.x"
+							"&client_secret=S%26%3D%2B%20%2F",
+							"User-Agent: nexus/0.2.0", "Accept: application/json",
+							"Content-Type: application/x-www-form-urlencoded");
 	nx_request_free(&r);
 	json_decref(cred);
 }
@@ -627,9 +571,9 @@ NX_TEST(amazon_token_request_needs_every_credential)
 		NxError		err = {{0}};
 
 		json_object_set_new(cred, keys[i], json_string(""));
-		AMAZON_REFUSED(nx_amazon_adapter.token_request(&ctx, &r, &err), r, err, keys[i]);
+		CHECK_REQUEST_FAILS(nx_amazon_adapter.token_request(&ctx, &r, &err), &r, &err, keys[i]);
 		json_object_del(cred, keys[i]);
-		AMAZON_REFUSED(nx_amazon_adapter.token_request(&ctx, &r, &err), r, err, keys[i]);
+		CHECK_REQUEST_FAILS(nx_amazon_adapter.token_request(&ctx, &r, &err), &r, &err, keys[i]);
 		json_decref(cred);
 	}
 }
@@ -641,13 +585,10 @@ NX_TEST(amazon_list_first_page)
 	NxError		err = {{0}};
 
 	CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "GET");
-	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
-			  "&LastUpdatedAfter=2025-03-09T00:00:00Z&MaxResultsPerPage=100");
-	AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-				   "x-amz-access-token: Atza|token");
-	CHECK(r.body == NULL);
-	CHECK_INT(r.body_len, 0);
+	CHECK_REQUEST_ANY_ORDER(&r, "GET", AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
+							"&LastUpdatedAfter=2025-03-09T00:00:00Z&MaxResultsPerPage=100", NULL,
+							"User-Agent: nexus/0.2.0", "Accept: application/json",
+							"x-amz-access-token: Atza|token");
 	nx_request_free(&r);
 }
 
@@ -674,68 +615,52 @@ NX_TEST(amazon_list_page_size_is_clamped)
 
 NX_TEST(amazon_list_next_page_from_the_fixture_token)
 {
-	json_t	   *p1 = nx_fixture_json("amazon/orders_page1.json");
+	char	   *cursor = FIXTURE_NEXT_CURSOR(&nx_amazon_adapter, "amazon/orders_page1.json");
 	NxSyncContext ctx = amazon_ctx(NULL);
-	NxPage		page;
 	NxRequest	r;
 	NxError		err = {{0}};
 
-	nx_page_init(&page);
-	CHECK(nx_amazon_adapter.parse_page(p1, NULL, &page, &err) == NX_OK);
-	CHECK(page.next_cursor != NULL);
-	if (page.next_cursor)
+	if (cursor)
 	{
 		/* the token overrides the other filters: only MarketplaceIds goes along */
-		CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, page.next_cursor, &r,
-											 &err) == NX_OK);
+		CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, cursor, &r, &err) == NX_OK);
 		CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&NextToken="
 				  "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4gTmV4dFRva2VuIGV4YW1wbGUgZm9yIGZpeHR1cmVzIG9ubHk%3D");
-		AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-					   "x-amz-access-token: Atza|token");
+		CHECK_HEADERS_ANY_ORDER(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
+								"x-amz-access-token: Atza|token");
 		nx_request_free(&r);
 	}
-	nx_page_free(&page);
+	free(cursor);
 
 	/* a token is opaque: whatever it holds is percent-encoded */
 	CHECK(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, "a+b/c=&d e", &r, &err) == NX_OK);
 	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
 			  "&NextToken=a%2Bb%2Fc%3D%26d%20e");
 	nx_request_free(&r);
-	json_decref(p1);
 }
 
 NX_TEST(amazon_list_refuses_what_it_cannot_send)
 {
 	NxSyncContext ctx = amazon_ctx(NULL);
-	NxRequest	r;
-	NxError		err = {{0}};
 
 	ctx.region = NULL;
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
-				   "region: missing");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, AMAZON_SINCE, NULL, "region: missing");
 	ctx = amazon_ctx(NULL);
 	ctx.access_token = NULL;
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
-				   "access token: missing");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, AMAZON_SINCE, NULL, "access token: missing");
 	ctx = amazon_ctx(NULL);
 	ctx.access_token = "Atza|x\r\nX-Evil: 1";
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
-				   "access token");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, AMAZON_SINCE, NULL, "access token");
 	ctx = amazon_ctx(NULL);
 	ctx.user_agent = NULL;
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
-				   "user_agent: missing");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, AMAZON_SINCE, NULL, "user_agent: missing");
 	ctx = amazon_ctx(NULL);
 	ctx.api_base = NULL;
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, NULL, &r, &err), r, err,
-				   "api_base: missing");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, AMAZON_SINCE, NULL, "api_base: missing");
 	ctx = amazon_ctx(NULL);
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, -1, NULL, &r, &err), r, err,
-				   "since");
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, INT64_C(253402300800), NULL, &r, &err),
-				   r, err, "since");
-	AMAZON_REFUSED(nx_amazon_adapter.list_request(&ctx, AMAZON_SINCE, "", &r, &err), r, err,
-				   "cursor");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, -1, NULL, "since");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, INT64_C(253402300800), NULL, "since");
+	CHECK_LIST_FAILS(&nx_amazon_adapter, &ctx, AMAZON_SINCE, "", "cursor");
 }
 
 NX_TEST(amazon_detail_request_fetches_order_items)
@@ -745,10 +670,9 @@ NX_TEST(amazon_detail_request_fetches_order_items)
 	NxError		err = {{0}};
 
 	CHECK(nx_amazon_adapter.detail_request(&ctx, "113-4829175-6638204", NULL, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "GET");
-	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/113-4829175-6638204/orderItems");
-	AMAZON_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-				   "x-amz-access-token: Atza|token");
+	CHECK_REQUEST_ANY_ORDER(&r, "GET", AMAZON_NA "/orders/v0/orders/113-4829175-6638204/orderItems",
+							NULL, "User-Agent: nexus/0.2.0", "Accept: application/json",
+							"x-amz-access-token: Atza|token");
 	nx_request_free(&r);
 
 	CHECK(nx_amazon_adapter.detail_request(&ctx, "113-4829175-6638204", "tok+2/=", &r,
@@ -770,14 +694,14 @@ NX_TEST(amazon_detail_request_keeps_the_id_in_its_segment)
 	CHECK(nx_amazon_adapter.detail_request(&ctx, "a?b#c d", NULL, &r, &err) == NX_OK);
 	CHECK_STR(r.url, AMAZON_NA "/orders/v0/orders/a%3Fb%23c%20d/orderItems");
 	nx_request_free(&r);
-	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, "..", NULL, &r, &err), r, err,
-				   "order id");
-	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, ".", NULL, &r, &err), r, err,
-				   "order id");
-	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, "", NULL, &r, &err), r, err,
-				   "order id: missing");
-	AMAZON_REFUSED(nx_amazon_adapter.detail_request(&ctx, NULL, NULL, &r, &err), r, err,
-				   "order id: missing");
+	CHECK_REQUEST_FAILS(nx_amazon_adapter.detail_request(&ctx, "..", NULL, &r, &err), &r, &err,
+						"order id");
+	CHECK_REQUEST_FAILS(nx_amazon_adapter.detail_request(&ctx, ".", NULL, &r, &err), &r, &err,
+						"order id");
+	CHECK_REQUEST_FAILS(nx_amazon_adapter.detail_request(&ctx, "", NULL, &r, &err), &r, &err,
+						"order id: missing");
+	CHECK_REQUEST_FAILS(nx_amazon_adapter.detail_request(&ctx, NULL, NULL, &r, &err), &r, &err,
+						"order id: missing");
 }
 
 NX_TEST(amazon_page_orders_maps_ids_in_page_order)

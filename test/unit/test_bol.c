@@ -888,48 +888,10 @@ NX_TEST(bol_parse_webhook_gives_event_and_order)
 #define BOL_API "https://api.bol.com"
 /* 2025-03-12T10:00:00Z */
 #define BOL_SINCE INT64_C(1741773600)
+#define BOL_NOW_MS INT64_C(1741773600000)
 #define BOL_LIST_HEADERS \
 	"User-Agent: nexus/0.2.0", "Accept: application/vnd.retailer.v10+json", \
 	"Authorization: Bearer eyJ.bol.token"
-
-/* The request must carry exactly these header lines, in any order. */
-static void
-bol_check_headers(const char *file, int line, const NxRequest *r, const char *const *want)
-{
-	size_t		n;
-
-	for (n = 0; want[n]; n++)
-	{
-		bool		found = false;
-
-		for (size_t i = 0; i < r->nheaders; i++)
-			found = found || strcmp(r->headers[i], want[n]) == 0;
-		if (!found)
-			nx_test_fail(file, line, "header \"%s\" missing", want[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(file, line, "%zu headers, want %zu", r->nheaders, n);
-}
-#define BOL_HEADERS(r, ...) \
-	bol_check_headers(__FILE__, __LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
-
-/* A failed build names the problem and leaves nothing to free. */
-static void
-bol_check_refused(const char *file, int line, int rc, NxRequest *r, const NxError *err,
-				  const char *want)
-{
-	if (rc != NX_FAIL)
-	{
-		nx_test_fail(file, line, "request built, want an error saying \"%s\"", want);
-		nx_request_free(r);
-	}
-	else if (strstr(err->msg, want) == NULL)
-		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err->msg, want);
-	if (r->url != NULL || r->nheaders != 0 || r->body != NULL)
-		nx_test_fail(file, line, "a refused request was left half built");
-}
-#define BOL_REFUSED(rc, r, err, want) \
-	bol_check_refused(__FILE__, __LINE__, (rc), &(r), &(err), (want))
 
 static NxSyncContext
 bol_ctx(const json_t *credentials)
@@ -948,29 +910,13 @@ bol_ctx(const json_t *credentials)
 
 NX_TEST(bol_sync_settings)
 {
-	CHECK_INT(nx_bol_adapter.max_page_size, 50);
-	CHECK_INT(nx_bol_adapter.lag_seconds, 0);
-	CHECK_INT(nx_bol_adapter.max_days_back, 90);
-	CHECK(nx_bol_adapter.base_urls != NULL);
-	CHECK(nx_bol_adapter.token_request != NULL);
-	CHECK(nx_bol_adapter.list_request != NULL);
-	CHECK(nx_bol_adapter.detail_request != NULL);
-	CHECK(nx_bol_adapter.page_orders == NULL);
-	CHECK(nx_bol_adapter.detail_merge != NULL);
-	CHECK(nx_bol_adapter.throttle != NULL);
+	CHECK_SYNC_SHAPE(&nx_bol_adapter, .max_page_size = 50, .max_days_back = 90,
+					 .token_request = true, .detail_request = true, .detail_merge = true);
 }
 
 NX_TEST(bol_base_urls)
 {
-	char	   *api = NULL;
-	char	   *auth = NULL;
-	NxError		err = {{0}};
-
-	CHECK(nx_bol_adapter.base_urls(NULL, NULL, &api, &auth, &err) == NX_OK);
-	CHECK_STR(api, BOL_API);
-	CHECK_STR(auth, "https://login.bol.com");
-	free(api);
-	free(auth);
+	CHECK_BASE_URLS(&nx_bol_adapter, NULL, NULL, BOL_API, "https://login.bol.com");
 }
 
 NX_TEST(bol_token_request_is_client_credentials)
@@ -982,24 +928,22 @@ NX_TEST(bol_token_request_is_client_credentials)
 
 	ctx.access_token = NULL;
 	CHECK(nx_bol_adapter.token_request(&ctx, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "POST");
-	CHECK_STR(r.url, "https://login.bol.com/token?grant_type=client_credentials");
 	/* base64("bol-id:BOL-SECRET"); no body, so no Content-Type */
-	BOL_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-				"Authorization: Basic Ym9sLWlkOkJPTC1TRUNSRVQ=");
-	CHECK(r.body == NULL);
-	CHECK_INT(r.body_len, 0);
+	CHECK_REQUEST_ANY_ORDER(&r, "POST", "https://login.bol.com/token?grant_type=client_credentials",
+							NULL, "User-Agent: nexus/0.2.0", "Accept: application/json",
+							"Authorization: Basic Ym9sLWlkOkJPTC1TRUNSRVQ=");
 	nx_request_free(&r);
 
 	json_object_del(cred, "client_secret");
-	BOL_REFUSED(nx_bol_adapter.token_request(&ctx, &r, &err), r, err,
-				"credentials: client_secret: missing");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.token_request(&ctx, &r, &err), &r, &err,
+						"credentials: client_secret: missing");
 	json_object_set_new(cred, "client_secret", json_string("s"));
 	json_object_set_new(cred, "client_id", json_integer(7));
-	BOL_REFUSED(nx_bol_adapter.token_request(&ctx, &r, &err), r, err,
-				"credentials: client_id: missing");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.token_request(&ctx, &r, &err), &r, &err,
+						"credentials: client_id: missing");
 	ctx.auth_base = NULL;
-	BOL_REFUSED(nx_bol_adapter.token_request(&ctx, &r, &err), r, err, "auth_base: missing");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.token_request(&ctx, &r, &err), &r, &err,
+						"auth_base: missing");
 	json_decref(cred);
 }
 
@@ -1014,14 +958,12 @@ NX_TEST(bol_list_first_page_is_the_fixture_request)
 	/* bol's page size is fixed: asking for another changes nothing */
 	ctx.page_size = 10;
 	CHECK(nx_bol_adapter.list_request(&ctx, BOL_SINCE, NULL, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "GET");
-	CHECK_STR(r.url, BOL_API "/retailer/orders?page=1&status=ALL&fulfilment-method=ALL"
-			  "&latest-change-date=2025-03-12");
+	CHECK_REQUEST_ANY_ORDER(&r, "GET", BOL_API "/retailer/orders?page=1&status=ALL"
+							"&fulfilment-method=ALL&latest-change-date=2025-03-12", NULL,
+							BOL_LIST_HEADERS);
 	/* the fixture's "# request: GET <url>" line */
 	snprintf(line, sizeof(line), "%s %s", r.method, r.url ? r.url : "");
 	CHECK_STR(line, nx_header(fixture, "# request"));
-	BOL_HEADERS(&r, BOL_LIST_HEADERS);
-	CHECK(r.body == NULL);
 	nx_request_free(&r);
 
 	/* the date is since's UTC day, also a second before midnight */
@@ -1039,22 +981,18 @@ NX_TEST(bol_list_refuses_bad_cursors_and_context)
 	NxRequest	r;
 	NxError		err = {{0}};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		BOL_REFUSED(nx_bol_adapter.list_request(&ctx, BOL_SINCE, bad[i], &r, &err), r, err,
-					"cursor");
+	CHECK_CURSORS_REFUSED(&nx_bol_adapter, &ctx, BOL_SINCE, bad, "cursor");
 	CHECK(nx_bol_adapter.list_request(&ctx, BOL_SINCE, "999999", &r, &err) == NX_OK);
 	CHECK(r.url && strstr(r.url, "?page=999999&") != NULL);
 	nx_request_free(&r);
 
 	ctx.access_token = NULL;
-	BOL_REFUSED(nx_bol_adapter.list_request(&ctx, BOL_SINCE, NULL, &r, &err), r, err,
-				"access token: missing");
+	CHECK_LIST_FAILS(&nx_bol_adapter, &ctx, BOL_SINCE, NULL, "access token: missing");
 	ctx = bol_ctx(NULL);
 	ctx.user_agent = NULL;
-	BOL_REFUSED(nx_bol_adapter.list_request(&ctx, BOL_SINCE, NULL, &r, &err), r, err,
-				"user_agent: missing");
+	CHECK_LIST_FAILS(&nx_bol_adapter, &ctx, BOL_SINCE, NULL, "user_agent: missing");
 	ctx = bol_ctx(NULL);
-	BOL_REFUSED(nx_bol_adapter.list_request(&ctx, -1, NULL, &r, &err), r, err, "since");
+	CHECK_LIST_FAILS(&nx_bol_adapter, &ctx, -1, NULL, "since");
 }
 
 NX_TEST(bol_detail_request)
@@ -1064,9 +1002,7 @@ NX_TEST(bol_detail_request)
 	NxError		err = {{0}};
 
 	CHECK(nx_bol_adapter.detail_request(&ctx, "1146990977", NULL, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "GET");
-	CHECK_STR(r.url, BOL_API "/retailer/orders/1146990977");
-	BOL_HEADERS(&r, BOL_LIST_HEADERS);
+	CHECK_REQUEST_ANY_ORDER(&r, "GET", BOL_API "/retailer/orders/1146990977", NULL, BOL_LIST_HEADERS);
 	nx_request_free(&r);
 
 	/* an id never leaves its path segment */
@@ -1076,14 +1012,15 @@ NX_TEST(bol_detail_request)
 	CHECK(nx_bol_adapter.detail_request(&ctx, "1?page=2#x", NULL, &r, &err) == NX_OK);
 	CHECK_STR(r.url, BOL_API "/retailer/orders/1%3Fpage%3D2%23x");
 	nx_request_free(&r);
-	BOL_REFUSED(nx_bol_adapter.detail_request(&ctx, "..", NULL, &r, &err), r, err, "order id");
-	BOL_REFUSED(nx_bol_adapter.detail_request(&ctx, "", NULL, &r, &err), r, err,
-				"order id: missing");
-	BOL_REFUSED(nx_bol_adapter.detail_request(&ctx, "1146990977", "2", &r, &err), r, err,
-				"cursor");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.detail_request(&ctx, "..", NULL, &r, &err), &r, &err,
+						"order id");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.detail_request(&ctx, "", NULL, &r, &err), &r, &err,
+						"order id: missing");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.detail_request(&ctx, "1146990977", "2", &r, &err), &r, &err,
+						"cursor");
 	ctx.access_token = NULL;
-	BOL_REFUSED(nx_bol_adapter.detail_request(&ctx, "1146990977", NULL, &r, &err), r, err,
-				"access token: missing");
+	CHECK_REQUEST_FAILS(nx_bol_adapter.detail_request(&ctx, "1146990977", NULL, &r, &err), &r, &err,
+						"access token: missing");
 }
 
 /* Fetch and merge every detail id of a page into got, checking each request. */
@@ -1189,61 +1126,42 @@ NX_TEST(bol_detail_merge_refuses_what_is_not_an_order)
 	json_decref(order);
 }
 
-/* The wait a response with these headers asks for. */
-static long long
-bol_wait(const char *retry_after, const char *remaining, const char *reset)
-{
-	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345, 0};
-
-	if (retry_after)
-		json_object_set_new(h, "retry-after", json_string(retry_after));
-	if (remaining)
-		json_object_set_new(h, "x-ratelimit-remaining", json_string(remaining));
-	if (reset)
-		json_object_set_new(h, "x-ratelimit-reset", json_string(reset));
-	nx_bol_adapter.throttle(429, h, INT64_C(1741773600000), &t);
-	json_decref(h);
-	return (long long) t.wait_ms;
-}
+/* The wait a 429 with these headers (NULL: not sent) asks for. */
+#define BOL_WAIT(retry_after, remaining, reset) \
+	nx_throttle_wait(&nx_bol_adapter, 429, BOL_NOW_MS, "retry-after", (retry_after), \
+					 "x-ratelimit-remaining", (remaining), "x-ratelimit-reset", (reset), NULL)
 
 NX_TEST(bol_throttle_reads_the_fixture_429)
 {
 	json_t	   *h = nx_fixture_headers("bol/throttled_429.headers");
 	json_t	   *ok = nx_fixture_headers("bol/orders_page1.headers");
-	NxThrottle	t = {12345, 0};
 
-	nx_bol_adapter.throttle(429, h, INT64_C(1741773600000), &t);
-	CHECK_INT(t.wait_ms, 37000);
+	CHECK_INT(nx_throttle_wait_on(&nx_bol_adapter, 429, h, BOL_NOW_MS), 37000);
 	/* a budget left (X-RateLimit-Remaining 23) says nothing */
-	t.wait_ms = 12345;
-	nx_bol_adapter.throttle(200, ok, INT64_C(1741773600000), &t);
-	CHECK_INT(t.wait_ms, -1);
-	t.wait_ms = 12345;
-	nx_bol_adapter.throttle(429, NULL, INT64_C(1741773600000), &t);
-	CHECK_INT(t.wait_ms, -1);
+	CHECK_INT(nx_throttle_wait_on(&nx_bol_adapter, 200, ok, BOL_NOW_MS), -1);
+	CHECK_INT(nx_throttle_wait_on(&nx_bol_adapter, 429, NULL, BOL_NOW_MS), -1);
 	json_decref(ok);
 	json_decref(h);
 }
 
 NX_TEST(bol_throttle_signals)
 {
-	CHECK_INT(bol_wait("5", NULL, NULL), 5000);
-	CHECK_INT(bol_wait("0", NULL, NULL), 0);
-	CHECK_INT(bol_wait(" 12 ", NULL, NULL), 12000);
+	CHECK_INT(BOL_WAIT("5", NULL, NULL), 5000);
+	CHECK_INT(BOL_WAIT("0", NULL, NULL), 0);
+	CHECK_INT(BOL_WAIT(" 12 ", NULL, NULL), 12000);
 	/* a spent budget waits for its reset; one left does not */
-	CHECK_INT(bol_wait(NULL, "0", "41"), 41000);
-	CHECK_INT(bol_wait(NULL, "1", "41"), -1);
-	CHECK_INT(bol_wait(NULL, "0", NULL), -1);
-	CHECK_INT(bol_wait(NULL, NULL, "41"), -1);
+	CHECK_INT(BOL_WAIT(NULL, "0", "41"), 41000);
+	CHECK_INT(BOL_WAIT(NULL, "1", "41"), -1);
+	CHECK_INT(BOL_WAIT(NULL, "0", NULL), -1);
+	CHECK_INT(BOL_WAIT(NULL, NULL, "41"), -1);
 	/* both: the longer wait */
-	CHECK_INT(bol_wait("10", "0", "30"), 30000);
-	CHECK_INT(bol_wait("30", "0", "10"), 30000);
-	CHECK_INT(bol_wait("30", "0", "junk"), 30000);
+	CHECK_INT(BOL_WAIT("10", "0", "30"), 30000);
+	CHECK_INT(BOL_WAIT("30", "0", "10"), 30000);
+	CHECK_INT(BOL_WAIT("30", "0", "junk"), 30000);
 	/* at most an hour */
-	CHECK_INT(bol_wait("3600", NULL, NULL), 3600000);
-	CHECK_INT(bol_wait("86400", NULL, NULL), 3600000);
-	CHECK_INT(bol_wait(NULL, "0", "999999999999"), 3600000);
+	CHECK_INT(BOL_WAIT("3600", NULL, NULL), 3600000);
+	CHECK_INT(BOL_WAIT("86400", NULL, NULL), 3600000);
+	CHECK_INT(BOL_WAIT(NULL, "0", "999999999999"), 3600000);
 }
 
 NX_TEST(bol_throttle_ignores_garbage)
@@ -1253,9 +1171,9 @@ NX_TEST(bol_throttle_ignores_garbage)
 
 	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++)
 	{
-		CHECK_INT(bol_wait(garbage[i], NULL, NULL), -1);
-		CHECK_INT(bol_wait(NULL, "0", garbage[i]), -1);
+		CHECK_INT(BOL_WAIT(garbage[i], NULL, NULL), -1);
+		CHECK_INT(BOL_WAIT(NULL, "0", garbage[i]), -1);
 		/* a remaining count that is not one spends nothing */
-		CHECK_INT(bol_wait(NULL, garbage[i], "41"), -1);
+		CHECK_INT(BOL_WAIT(NULL, garbage[i], "41"), -1);
 	}
 }

@@ -929,45 +929,7 @@ NX_TEST(ebay_parse_webhook_gives_event_and_order)
 #define EBAY_API "https://api.ebay.com"
 /* 2025-03-10T08:12:45Z */
 #define EBAY_SINCE INT64_C(1741594365)
-
-/* The request must carry exactly these header lines, in any order. */
-static void
-ebay_check_headers(const char *file, int line, const NxRequest *r, const char *const *want)
-{
-	size_t		n;
-
-	for (n = 0; want[n]; n++)
-	{
-		bool		found = false;
-
-		for (size_t i = 0; i < r->nheaders; i++)
-			found = found || strcmp(r->headers[i], want[n]) == 0;
-		if (!found)
-			nx_test_fail(file, line, "header \"%s\" missing", want[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(file, line, "%zu headers, want %zu", r->nheaders, n);
-}
-#define EBAY_HEADERS(r, ...) \
-	ebay_check_headers(__FILE__, __LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
-
-/* A failed build names the problem and leaves nothing to free. */
-static void
-ebay_check_refused(const char *file, int line, int rc, NxRequest *r, const NxError *err,
-				   const char *want)
-{
-	if (rc != NX_FAIL)
-	{
-		nx_test_fail(file, line, "request built, want an error saying \"%s\"", want);
-		nx_request_free(r);
-	}
-	else if (strstr(err->msg, want) == NULL)
-		nx_test_fail(file, line, "error \"%s\" does not say \"%s\"", err->msg, want);
-	if (r->url != NULL || r->nheaders != 0 || r->body != NULL)
-		nx_test_fail(file, line, "a refused request was left half built");
-}
-#define EBAY_REFUSED(rc, r, err, want) \
-	ebay_check_refused(__FILE__, __LINE__, (rc), &(r), &(err), (want))
+#define EBAY_NOW_MS INT64_C(1741768800000)
 
 static json_t *
 ebay_credentials(void)
@@ -994,30 +956,14 @@ ebay_ctx(const json_t *credentials)
 
 NX_TEST(ebay_sync_settings)
 {
-	CHECK_INT(nx_ebay_adapter.max_page_size, 200);
-	CHECK_INT(nx_ebay_adapter.lag_seconds, 0);
-	CHECK_INT(nx_ebay_adapter.max_days_back, 90);
-	CHECK(nx_ebay_adapter.base_urls != NULL);
-	CHECK(nx_ebay_adapter.token_request != NULL);
-	CHECK(nx_ebay_adapter.list_request != NULL);
-	/* getOrders has whole orders */
-	CHECK(nx_ebay_adapter.detail_request == NULL);
-	CHECK(nx_ebay_adapter.page_orders == NULL);
-	CHECK(nx_ebay_adapter.detail_merge == NULL);
-	CHECK(nx_ebay_adapter.throttle != NULL);
+	/* getOrders has whole orders: no detail requests */
+	CHECK_SYNC_SHAPE(&nx_ebay_adapter, .max_page_size = 200, .max_days_back = 90,
+					 .token_request = true);
 }
 
 NX_TEST(ebay_base_urls)
 {
-	char	   *api = NULL;
-	char	   *auth = NULL;
-	NxError		err = {{0}};
-
-	CHECK(nx_ebay_adapter.base_urls(NULL, "77", &api, &auth, &err) == NX_OK);
-	CHECK_STR(api, EBAY_API);
-	CHECK_STR(auth, EBAY_API);
-	free(api);
-	free(auth);
+	CHECK_BASE_URLS(&nx_ebay_adapter, NULL, "77", EBAY_API, EBAY_API);
 }
 
 NX_TEST(ebay_token_request_is_the_refresh_grant)
@@ -1029,15 +975,13 @@ NX_TEST(ebay_token_request_is_the_refresh_grant)
 
 	ctx.access_token = NULL;
 	CHECK(nx_ebay_adapter.token_request(&ctx, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "POST");
-	CHECK_STR(r.url, "https://api.ebay.com/identity/v1/oauth2/token");
 	/* base64("ebay-id:EBAY-SECRET") */
-	EBAY_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-				 "Authorization: Basic ZWJheS1pZDpFQkFZLVNFQ1JFVA==",
-				 "Content-Type: application/x-www-form-urlencoded");
-	CHECK_STR(r.body, "grant_type=refresh_token&refresh_token=v%5E1.1%23r&scope="
-			  "https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment");
-	CHECK_INT(r.body_len, r.body ? strlen(r.body) : 0);
+	CHECK_REQUEST_ANY_ORDER(&r, "POST", "https://api.ebay.com/identity/v1/oauth2/token",
+							"grant_type=refresh_token&refresh_token=v%5E1.1%23r&scope="
+							"https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment",
+							"User-Agent: nexus/0.2.0", "Accept: application/json",
+							"Authorization: Basic ZWJheS1pZDpFQkFZLVNFQ1JFVA==",
+							"Content-Type: application/x-www-form-urlencoded");
 	nx_request_free(&r);
 
 	/* a test or sandbox auth_base is used as given */
@@ -1060,7 +1004,7 @@ NX_TEST(ebay_token_request_needs_every_credential)
 		NxError		err = {{0}};
 
 		json_object_del(cred, keys[i]);
-		EBAY_REFUSED(nx_ebay_adapter.token_request(&ctx, &r, &err), r, err, keys[i]);
+		CHECK_REQUEST_FAILS(nx_ebay_adapter.token_request(&ctx, &r, &err), &r, &err, keys[i]);
 		json_decref(cred);
 	}
 }
@@ -1072,12 +1016,10 @@ NX_TEST(ebay_list_first_page)
 	NxError		err = {{0}};
 
 	CHECK(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, NULL, &r, &err) == NX_OK);
-	CHECK_STR(r.method, "GET");
-	CHECK_STR(r.url, EBAY_API "/sell/fulfillment/v1/order?filter=lastmodifieddate:"
-			  "%5B2025-03-10T08:12:45.000Z..%5D&limit=200&offset=0");
-	EBAY_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-				 "Authorization: Bearer v^1.1#i^1#token");
-	CHECK(r.body == NULL);
+	CHECK_REQUEST_ANY_ORDER(&r, "GET", EBAY_API "/sell/fulfillment/v1/order?filter=lastmodifieddate:"
+							"%5B2025-03-10T08:12:45.000Z..%5D&limit=200&offset=0", NULL,
+							"User-Agent: nexus/0.2.0", "Accept: application/json",
+							"Authorization: Bearer v^1.1#i^1#token");
 	nx_request_free(&r);
 
 	ctx.page_size = 3;
@@ -1094,29 +1036,23 @@ NX_TEST(ebay_list_first_page)
 
 NX_TEST(ebay_list_follows_the_fixture_next_link)
 {
-	json_t	   *p1 = nx_fixture_json("ebay/orders_page1.json");
+	char	   *cursor = FIXTURE_NEXT_CURSOR(&nx_ebay_adapter, "ebay/orders_page1.json");
 	NxSyncContext ctx = ebay_ctx(NULL);
-	NxPage		page;
 	NxRequest	r;
 	NxError		err = {{0}};
 
-	nx_page_init(&page);
-	CHECK(nx_ebay_adapter.parse_page(p1, NULL, &page, &err) == NX_OK);
-	CHECK(page.next_cursor != NULL);
-	if (page.next_cursor)
+	if (cursor)
 	{
-		CHECK(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, page.next_cursor, &r,
-										   &err) == NX_OK);
+		CHECK(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, cursor, &r, &err) == NX_OK);
 		/* as is: eBay's own href, not one rebuilt from since */
 		CHECK_STR(r.url, "https://api.ebay.com/sell/fulfillment/v1/order?filter="
 				  "lastmodifieddate:%5B2025-03-10T00:00:00.000Z..%5D&limit=3"
 				  "&fieldGroups=TAX_BREAKDOWN&offset=3");
-		EBAY_HEADERS(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
-					 "Authorization: Bearer v^1.1#i^1#token");
+		CHECK_HEADERS_ANY_ORDER(&r, "User-Agent: nexus/0.2.0", "Accept: application/json",
+								"Authorization: Bearer v^1.1#i^1#token");
 		nx_request_free(&r);
 	}
-	nx_page_free(&page);
-	json_decref(p1);
+	free(cursor);
 }
 
 NX_TEST(ebay_list_refuses_next_links_elsewhere)
@@ -1130,76 +1066,56 @@ NX_TEST(ebay_list_refuses_next_links_elsewhere)
 		"/sell/fulfillment/v1/order?offset=3",
 		"",
 	};
+	const char *const control[] = {
+		"https://api.ebay.com/sell/x\r\nX-Evil: 1", "https://api.ebay.com/sell/a b",
+	};
+	/* below a base with a path, also through dot segments */
+	const char *const elsewhere[] = {
+		"http://127.0.0.1:9000/other/order?offset=3", "http://127.0.0.1:9000/ebay/../other/order",
+		"http://127.0.0.1:9000/ebay/sell/..",
+	};
 	NxSyncContext ctx = ebay_ctx(NULL);
 	NxRequest	r;
 	NxError		err = {{0}};
 
-	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
-		EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, outside[i], &r, &err), r,
-					 err, "is not under the API base");
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE,
-											  "https://api.ebay.com/sell/x\r\nX-Evil: 1", &r,
-											  &err), r, err, "control character");
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE,
-											  "https://api.ebay.com/sell/a b", &r, &err), r, err,
-				 "control character");
+	CHECK_CURSORS_REFUSED(&nx_ebay_adapter, &ctx, EBAY_SINCE, outside,
+						  "is not under the API base");
+	CHECK_CURSORS_REFUSED(&nx_ebay_adapter, &ctx, EBAY_SINCE, control, "control character");
 
-	/* a base with a path: links must stay below it, also through dot segments */
+	/* a base with a path: links below it are followed */
 	ctx.api_base = "http://127.0.0.1:9000/ebay";
 	CHECK(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE,
 									   "http://127.0.0.1:9000/ebay/sell/fulfillment/v1/order?offset=3",
 									   &r, &err) == NX_OK);
 	CHECK_STR(r.url, "http://127.0.0.1:9000/ebay/sell/fulfillment/v1/order?offset=3");
 	nx_request_free(&r);
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE,
-											  "http://127.0.0.1:9000/other/order?offset=3", &r,
-											  &err), r, err, "is not under the API base");
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE,
-											  "http://127.0.0.1:9000/ebay/../other/order", &r,
-											  &err), r, err, "not under the API base");
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE,
-											  "http://127.0.0.1:9000/ebay/sell/..", &r, &err), r,
-				 err, "not under the API base");
+	CHECK_CURSORS_REFUSED(&nx_ebay_adapter, &ctx, EBAY_SINCE, elsewhere,
+						  "is not under the API base");
 }
 
 NX_TEST(ebay_list_refuses_what_it_cannot_send)
 {
 	NxSyncContext ctx = ebay_ctx(NULL);
-	NxRequest	r;
-	NxError		err = {{0}};
 
 	ctx.access_token = NULL;
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, NULL, &r, &err), r, err,
-				 "access token: missing");
+	CHECK_LIST_FAILS(&nx_ebay_adapter, &ctx, EBAY_SINCE, NULL, "access token: missing");
 	ctx = ebay_ctx(NULL);
 	ctx.access_token = "t\nX-Evil: 1";
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, NULL, &r, &err), r, err,
-				 "access token");
+	CHECK_LIST_FAILS(&nx_ebay_adapter, &ctx, EBAY_SINCE, NULL, "access token");
 	ctx = ebay_ctx(NULL);
 	ctx.user_agent = "";
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, NULL, &r, &err), r, err,
-				 "user_agent: missing");
+	CHECK_LIST_FAILS(&nx_ebay_adapter, &ctx, EBAY_SINCE, NULL, "user_agent: missing");
 	ctx = ebay_ctx(NULL);
 	ctx.api_base = NULL;
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, EBAY_SINCE, NULL, &r, &err), r, err,
-				 "api_base: missing");
+	CHECK_LIST_FAILS(&nx_ebay_adapter, &ctx, EBAY_SINCE, NULL, "api_base: missing");
 	ctx = ebay_ctx(NULL);
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, INT64_C(-86400), NULL, &r, &err), r, err,
-				 "since");
-	EBAY_REFUSED(nx_ebay_adapter.list_request(&ctx, INT64_MAX, NULL, &r, &err), r, err,
-				 "since");
+	CHECK_LIST_FAILS(&nx_ebay_adapter, &ctx, INT64_C(-86400), NULL, "since");
+	CHECK_LIST_FAILS(&nx_ebay_adapter, &ctx, INT64_MAX, NULL, "since");
 }
 
 NX_TEST(ebay_throttle_says_nothing)
 {
-	json_t	   *headers = json_pack("{s:s}", "retry-after", "30");
-	NxThrottle	t = {12345, 0};
-
 	/* eBay documents no throttling headers: a 429 means back off */
-	nx_ebay_adapter.throttle(429, NULL, INT64_C(1741768800000), &t);
-	CHECK_INT(t.wait_ms, -1);
-	t.wait_ms = 12345;
-	nx_ebay_adapter.throttle(429, headers, INT64_C(1741768800000), &t);
-	CHECK_INT(t.wait_ms, -1);
-	json_decref(headers);
+	CHECK_INT(nx_throttle_wait_on(&nx_ebay_adapter, 429, NULL, EBAY_NOW_MS), -1);
+	CHECK_INT(nx_throttle_wait(&nx_ebay_adapter, 429, EBAY_NOW_MS, "retry-after", "30", NULL), -1);
 }

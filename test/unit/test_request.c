@@ -348,25 +348,6 @@ NX_TEST(request_oauth_token_parse)
 
 /* ---------- nx_uuid_text ---------- */
 
-/* A v4 UUID in lower-case text: xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx. */
-static bool
-is_uuid_v4(const char *s)
-{
-	if (strlen(s) != 36 || s[14] != '4' || strchr("89ab", s[19]) == NULL)
-		return false;
-	for (int i = 0; i < 36; i++)
-	{
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-		{
-			if (s[i] != '-')
-				return false;
-		}
-		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	}
-	return true;
-}
-
 NX_TEST(request_uuid_text)
 {
 	char		ids[64][37];
@@ -376,7 +357,7 @@ NX_TEST(request_uuid_text)
 	for (int i = 0; i < 64; i++)
 	{
 		nx_uuid_text(ids[i], sizeof(ids[i]));
-		if (!is_uuid_v4(ids[i]))
+		if (!nx_is_uuid_v4(ids[i]))
 			nx_test_fail(__FILE__, __LINE__, "not a v4 UUID: \"%s\"", ids[i]);
 		variants[(ids[i][19] >= 'a' ? ids[i][19] - 'a' + 10 : ids[i][19] - '0') & 3] = true;
 		for (int j = 0; j < i; j++)
@@ -411,24 +392,6 @@ sync_context(const json_t *credentials)
 	ctx.user_agent = "nexus/0.2.0";
 	return ctx;
 }
-
-/* r holds exactly the header lines of want (NULL-terminated), in order. */
-static void
-check_headers(int line, const NxRequest *r, const char *const *want)
-{
-	size_t		n = 0;
-
-	for (; want[n] != NULL; n++)
-	{
-		if (n >= r->nheaders || strcmp(r->headers[n], want[n]) != 0)
-			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n,
-						 n < r->nheaders ? r->headers[n] : "(none)", want[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(__FILE__, line, "%zu headers, want %zu", r->nheaders, n);
-}
-#define CHECK_HEADERS(r, ...) \
-	check_headers(__LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
 
 /* The request is empty, as a failed builder must leave it. */
 #define CHECK_EMPTY(r) \

@@ -689,18 +689,13 @@ NX_TEST(shopify_webhook_rejects_tampering)
 	/* a changed signature character */
 	snprintf(sig, sizeof(sig), "%s", nx_header(headers, "x-shopify-hmac-sha256"));
 	sig[0] = sig[0] == 'A' ? 'B' : 'A';
-	json_object_set_new(headers, "x-shopify-hmac-sha256", json_string(sig));
-	CHECK(shopify->verify_webhook(&in, &err) == NX_FAIL);
-	CHECK(strstr(err.msg, "x-shopify-hmac-sha256") != NULL);
+	CHECK_WEBHOOK_HEADER_FAILS(shopify, &in, "x-shopify-hmac-sha256", sig, "x-shopify-hmac-sha256");
 
 	/* garbled: not base64, too short, hex instead of base64 */
-	json_object_set_new(headers, "x-shopify-hmac-sha256", json_string("not base64!"));
-	CHECK(shopify->verify_webhook(&in, &err) == NX_FAIL);
-	json_object_set_new(headers, "x-shopify-hmac-sha256", json_string("DLisBtAZ"));
-	CHECK(shopify->verify_webhook(&in, &err) == NX_FAIL);
-	json_object_set_new(headers, "x-shopify-hmac-sha256",
-						json_string("0cb8ac06d0192a94e9e036dbd39ce4fb483f3cfd5499b001cbf2ce3006d06384"));
-	CHECK(shopify->verify_webhook(&in, &err) == NX_FAIL);
+	CHECK_WEBHOOK_HEADER_FAILS(shopify, &in, "x-shopify-hmac-sha256", "not base64!", NULL);
+	CHECK_WEBHOOK_HEADER_FAILS(shopify, &in, "x-shopify-hmac-sha256", "DLisBtAZ", NULL);
+	CHECK_WEBHOOK_HEADER_FAILS(shopify, &in, "x-shopify-hmac-sha256",
+							   "0cb8ac06d0192a94e9e036dbd39ce4fb483f3cfd5499b001cbf2ce3006d06384", NULL);
 
 	/* missing */
 	json_object_del(headers, "x-shopify-hmac-sha256");
@@ -809,50 +804,6 @@ NX_TEST(shopify_nul_id_is_empty)
 /* 2025-03-09T00:00:00+01:00, the fixture's updated_at_min, in UTC */
 #define SHOP_SINCE INT64_C(1741474800)
 
-/*
- * r must be method url, with exactly the header lines given (in order)
- * and body (NULL: none).
- */
-static void
-check_request(int line, const NxRequest *r, const char *method, const char *url,
-			  const char *body, const char *const *headers)
-{
-	size_t		n = 0;
-
-	if (r->method == NULL || strcmp(r->method, method) != 0)
-		nx_test_fail(__FILE__, line, "method: got %s, want %s", r->method ? r->method : "(null)",
-					 method);
-	if (r->url == NULL || strcmp(r->url, url) != 0)
-		nx_test_fail(__FILE__, line, "url: got %s, want %s", r->url ? r->url : "(null)", url);
-	for (; headers[n]; n++)
-	{
-		if (n >= r->nheaders)
-			nx_test_fail(__FILE__, line, "header %zu: missing, want \"%s\"", n, headers[n]);
-		else if (strcmp(r->headers[n], headers[n]) != 0)
-			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n, r->headers[n],
-						 headers[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(__FILE__, line, "got %zu headers, want %zu", r->nheaders, n);
-	if ((r->body == NULL) != (body == NULL) ||
-		(body && (r->body_len != strlen(body) || memcmp(r->body, body, r->body_len) != 0)))
-		nx_test_fail(__FILE__, line, "body: got \"%s\", want \"%s\"",
-					 r->body ? r->body : "(null)", body ? body : "(null)");
-}
-#define CHECK_REQUEST(r, method, url, body, ...) \
-	check_request(__LINE__, (r), (method), (url), (body), (const char *const[]) {__VA_ARGS__, NULL})
-
-/* A failed request builder must leave nothing behind and say why. */
-#define CHECK_REQUEST_FAILS(call, r, err, want) \
-	do { \
-		CHECK((call) == NX_FAIL); \
-		CHECK((r)->url == NULL && (r)->nheaders == 0 && (r)->body == NULL); \
-		if (strstr((err)->msg, (want)) == NULL) \
-			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not contain \"%s\"", \
-						 (err)->msg, (want)); \
-		nx_request_free(r); \
-	} while (0)
-
 static json_t *
 shop_credentials(void)
 {
@@ -875,16 +826,8 @@ shop_context(const json_t *credentials)
 
 NX_TEST(shopify_sync_vtable)
 {
-	CHECK_INT(shopify->max_page_size, 250);
-	CHECK_INT(shopify->lag_seconds, 0);
-	CHECK_INT(shopify->max_days_back, 60);
-	CHECK(shopify->base_urls != NULL);
-	CHECK(shopify->token_request == NULL);	/* the access token is static */
-	CHECK(shopify->list_request != NULL);
-	CHECK(shopify->detail_request == NULL);
-	CHECK(shopify->page_orders == NULL);
-	CHECK(shopify->detail_merge == NULL);
-	CHECK(shopify->throttle != NULL);
+	/* the access token is static: no token request */
+	CHECK_SYNC_SHAPE(shopify, .max_page_size = 250, .max_days_back = 60);
 }
 
 NX_TEST(shopify_base_urls_from_shop_domain)
@@ -901,15 +844,9 @@ NX_TEST(shopify_base_urls_from_shop_domain)
 		"sh\xc3\xb6p.myshopify.com", "shop.myshopify.com?x", "shop.myshopify.com#x",
 	};
 
-	CHECK(shopify->base_urls(cred, NULL, &api, &auth, &err) == NX_OK);
-	CHECK_STR(api, SHOP_BASE);
-	CHECK(auth == NULL);
-	free(api);
-
+	CHECK_BASE_URLS(shopify, cred, NULL, SHOP_BASE, NULL);
 	json_object_set_new(cred, "shop_domain", json_string("Acme-Store-2.myshopify.com"));
-	CHECK(shopify->base_urls(cred, NULL, &api, &auth, &err) == NX_OK);
-	CHECK_STR(api, "https://Acme-Store-2.myshopify.com");
-	free(api);
+	CHECK_BASE_URLS(shopify, cred, NULL, "https://Acme-Store-2.myshopify.com", NULL);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
@@ -1037,8 +974,7 @@ NX_TEST(shopify_list_request_cursor_is_encoded)
 		free(want);
 		nx_request_free(&r);
 	}
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, "", &r, &err), &r, &err,
-						"cursor: empty page_info");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, "", "cursor: empty page_info");
 	json_decref(cred);
 }
 
@@ -1050,60 +986,38 @@ NX_TEST(shopify_list_request_failures)
 	NxError		err = {{0}};
 
 	json_object_set_new(cred, "access_token", json_string("shpat_x\r\nX-Evil: 1"));
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
-						"credentials.access_token: contains a line break");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, NULL, "credentials.access_token: contains a line break");
 	json_object_set_new(cred, "access_token", json_string(""));
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
-						"credentials.access_token: missing");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, NULL, "credentials.access_token: missing");
 	json_object_set_new(cred, "access_token", json_integer(42));
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, "abc", &r, &err), &r, &err,
-						"credentials.access_token: missing");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, "abc", "credentials.access_token: missing");
 	json_object_del(cred, "access_token");
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
-						"credentials.access_token: missing");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, NULL, "credentials.access_token: missing");
 	json_object_set_new(cred, "access_token", json_string("shpat_fixture"));
 
 	ctx.user_agent = NULL;
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
-						"user_agent: missing");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, NULL, "user_agent: missing");
 	ctx.user_agent = "nexus/0.2.0";
 
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, -1, NULL, &r, &err), &r, &err,
-						"since: -1 is out of range");
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, INT64_C(253402300800), NULL, &r, &err), &r,
-						&err, "since: 253402300800 is out of range");
+	CHECK_LIST_FAILS(shopify, &ctx, -1, NULL, "since: -1 is out of range");
+	CHECK_LIST_FAILS(shopify, &ctx, INT64_C(253402300800), NULL, "since: 253402300800 is out of range");
 	/* since does not matter to a next page */
 	CHECK(shopify->list_request(&ctx, -1, "abc", &r, &err) == NX_OK);
 	nx_request_free(&r);
 
 	ctx.api_base = NULL;
-	CHECK_REQUEST_FAILS(shopify->list_request(&ctx, SHOP_SINCE, NULL, &r, &err), &r, &err,
-						"api_base: missing");
+	CHECK_LIST_FAILS(shopify, &ctx, SHOP_SINCE, NULL, "api_base: missing");
 	json_decref(cred);
 }
 
 /* wait_ms for one response: status and headers as "name", "value" pairs. */
-static int64_t
-shop_wait(int status, const char *name1, const char *value1, const char *name2,
-		  const char *value2)
-{
-	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345, 0};
-
-	if (name1)
-		json_object_set_new(h, name1, json_string(value1));
-	if (name2)
-		json_object_set_new(h, name2, json_string(value2));
-	shopify->throttle(status, h, INT64_C(1741780000000), &t);
-	json_decref(h);
-	return t.wait_ms;
-}
+#define SHOP_WAIT(status, ...) \
+	nx_throttle_wait(shopify, (status), INT64_C(1741780000000), __VA_ARGS__, NULL)
 
 NX_TEST(shopify_throttle)
 {
 	json_t	   *h429 = nx_fixture_headers("shopify/throttled_429.headers");
 	json_t	   *h200 = nx_fixture_headers("shopify/orders_page1.headers");
-	NxThrottle	t = {12345, 0};
 	const struct
 	{
 		const char *retry_after;
@@ -1122,18 +1036,13 @@ NX_TEST(shopify_throttle)
 	};
 
 	/* the fixture: 429, Retry-After 2.0 and a full bucket */
-	shopify->throttle(429, h429, INT64_C(1741780000000), &t);
-	CHECK_INT(t.wait_ms, 2000);
-	t.wait_ms = 12345;
-	shopify->throttle(200, h200, INT64_C(1741780000000), &t);
-	CHECK_INT(t.wait_ms, -1);	/* 1/40 */
-	t.wait_ms = 12345;
-	shopify->throttle(429, NULL, 0, &t);
-	CHECK_INT(t.wait_ms, -1);
+	CHECK_INT(nx_throttle_wait_on(shopify, 429, h429, INT64_C(1741780000000)), 2000);
+	CHECK_INT(nx_throttle_wait_on(shopify, 200, h200, INT64_C(1741780000000)), -1);	/* 1/40 */
+	CHECK_INT(nx_throttle_wait_on(shopify, 429, NULL, 0), -1);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
-		int64_t		got = shop_wait(429, "retry-after", cases[i].retry_after, NULL, NULL);
+		int64_t		got = SHOP_WAIT(429, "retry-after", cases[i].retry_after);
 
 		if (got != cases[i].ms)
 			nx_test_fail(__FILE__, __LINE__, "Retry-After \"%s\": got %lld, want %lld",
@@ -1141,20 +1050,20 @@ NX_TEST(shopify_throttle)
 	}
 
 	/* a full bucket without Retry-After waits a second, whatever the status */
-	CHECK_INT(shop_wait(429, "x-shopify-shop-api-call-limit", "40/40", NULL, NULL), 1000);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "40/40", NULL, NULL), 1000);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "80/80", NULL, NULL), 1000);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "41/40", NULL, NULL), 1000);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "39/40", NULL, NULL), -1);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "0/0", NULL, NULL), -1);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "40", NULL, NULL), -1);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "x/40", NULL, NULL), -1);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "40/40x", NULL, NULL), -1);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "-40/-40", NULL, NULL), -1);
-	CHECK_INT(shop_wait(200, "x-shopify-shop-api-call-limit", "9999999999/40", NULL, NULL), -1);
+	CHECK_INT(SHOP_WAIT(429, "x-shopify-shop-api-call-limit", "40/40"), 1000);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "40/40"), 1000);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "80/80"), 1000);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "41/40"), 1000);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "39/40"), -1);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "0/0"), -1);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "40"), -1);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "x/40"), -1);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "40/40x"), -1);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "-40/-40"), -1);
+	CHECK_INT(SHOP_WAIT(200, "x-shopify-shop-api-call-limit", "9999999999/40"), -1);
 	/* Retry-After says how long; garbage in it falls back to the bucket */
-	CHECK_INT(shop_wait(429, "retry-after", "5", "x-shopify-shop-api-call-limit", "40/40"), 5000);
-	CHECK_INT(shop_wait(429, "retry-after", "soon", "x-shopify-shop-api-call-limit", "40/40"),
+	CHECK_INT(SHOP_WAIT(429, "retry-after", "5", "x-shopify-shop-api-call-limit", "40/40"), 5000);
+	CHECK_INT(SHOP_WAIT(429, "retry-after", "soon", "x-shopify-shop-api-call-limit", "40/40"),
 			  1000);
 
 	json_decref(h429);

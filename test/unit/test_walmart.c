@@ -33,23 +33,10 @@ walmart_po(const char *top, const char *line)
 #define WM_QTY(q) "\"orderLineQuantity\": {\"unitOfMeasurement\": \"EACH\", \"amount\": " q "}"
 #define WM_STATUS(s) "\"orderLineStatuses\": {\"orderLineStatus\": [{\"status\": \"" s "\"}]}"
 
-/* normalize text; the canonical JSON or NULL (test failed) */
-static json_t *
-walmart_canonical(char *text)
-{
-	json_t	   *c = nx_normalize_text(&nx_walmart_adapter, text);
-
-	free(text);
-	return c;
-}
-
-static void
-walmart_expect_fail(const char *file, int line, char *text, const char *needle)
-{
-	nx_check_normalize_text_fails(file, line, &nx_walmart_adapter, text, needle);
-	free(text);
-}
-#define WALMART_FAILS(text, needle) walmart_expect_fail(__FILE__, __LINE__, (text), (needle))
+/* normalize built text; the canonical JSON or NULL (test failed) */
+#define WALMART_CANONICAL(text) nx_normalize_built(&nx_walmart_adapter, (text))
+#define WALMART_FAILS(text, needle) \
+	nx_check_normalize_built_fails(__FILE__, __LINE__, &nx_walmart_adapter, (text), (needle))
 
 NX_TEST(walmart_every_fixture_order_is_canonical)
 {
@@ -253,7 +240,7 @@ NX_TEST(walmart_unknown_status_warns_with_the_raw_value)
 	json_decref(doc);
 
 	/* a known status: no warning */
-	c = walmart_canonical(walmart_po("", WM_QTY("\"1\"") ", " WM_STATUS("Created")));
+	c = WALMART_CANONICAL(walmart_po("", WM_QTY("\"1\"") ", " WM_STATUS("Created")));
 	CHECK(c != NULL);
 	json_decref(c);
 	doc = nx_parse_json("{\"purchaseOrderId\": \"P-9\", \"orderLines\": {\"orderLine\": ["
@@ -284,7 +271,7 @@ NX_TEST(walmart_money_is_exact)
 	json_decref(page);
 
 	/* amounts that are not exact in binary, numbers and strings alike */
-	c = walmart_canonical(walmart_po("", WM_QTY("\"3\"") ", " WM_STATUS("Created") ", "
+	c = WALMART_CANONICAL(walmart_po("", WM_QTY("\"3\"") ", " WM_STATUS("Created") ", "
 									 "\"charges\": {\"charge\": ["
 									 "{\"chargeType\": \"PRODUCT\", \"chargeAmount\": {\"currency\": \"USD\", \"amount\": 0.1},"
 									 " \"tax\": {\"taxAmount\": {\"currency\": \"USD\", \"amount\": 0.005}}},"
@@ -307,7 +294,7 @@ NX_TEST(walmart_money_is_exact)
 
 NX_TEST(walmart_missing_optional_fields_are_null)
 {
-	json_t	   *c = walmart_canonical(nx_strdup(
+	json_t	   *c = WALMART_CANONICAL(nx_strdup(
 		"{\"purchaseOrderId\": \"P-5\", \"orderLines\": {\"orderLine\": ["
 		"{\"lineNumber\": 7, \"orderLineQuantity\": {\"amount\": 2}, " WM_STATUS("Created") "}]}}"));
 	const char *nulls[] = {"order_number", "currency", "subtotal", "tax_total", "shipping_total",
@@ -356,7 +343,7 @@ NX_TEST(walmart_non_ascii_and_countries)
 	nx_order_free(&o);
 
 	/* an unknown country is a warning and a null, not a failure */
-	c = walmart_canonical(walmart_po("\"shippingInfo\": {\"postalAddress\": {\"country\": \"ZZZ\"}}",
+	c = WALMART_CANONICAL(walmart_po("\"shippingInfo\": {\"postalAddress\": {\"country\": \"ZZZ\"}}",
 									 WM_QTY("\"1\"") ", " WM_STATUS("Created")));
 	CHECK(c != NULL && json_is_null(json_object_get(c, "ship_country")));
 	json_decref(c);
@@ -366,7 +353,7 @@ NX_TEST(walmart_non_ascii_and_countries)
 
 NX_TEST(walmart_huge_quantities)
 {
-	json_t	   *c = walmart_canonical(walmart_po("", WM_QTY("\"2147483647\"") ", " WM_CHARGE("999999999999.99")
+	json_t	   *c = WALMART_CANONICAL(walmart_po("", WM_QTY("\"2147483647\"") ", " WM_CHARGE("999999999999.99")
 												 ", " WM_STATUS("Created")));
 
 	CHECK(c != NULL);
@@ -594,86 +581,6 @@ static const NxAdapter *walmart = &nx_walmart_adapter;
 #define WM_SINCE INT64_C(1740787200)
 #define WM_NOW_MS INT64_C(1741780000000)
 
-/*
- * r must be method url, with exactly the header lines given (in order)
- * and body (NULL: none).  A wanted line ending in '*' matches any line
- * that begins with the rest (a fresh correlation id).
- */
-static void
-check_request(int line, const NxRequest *r, const char *method, const char *url,
-			  const char *body, const char *const *headers)
-{
-	size_t		n = 0;
-
-	if (r->method == NULL || strcmp(r->method, method) != 0)
-		nx_test_fail(__FILE__, line, "method: got %s, want %s", r->method ? r->method : "(null)",
-					 method);
-	if (r->url == NULL || strcmp(r->url, url) != 0)
-		nx_test_fail(__FILE__, line, "url: got %s, want %s", r->url ? r->url : "(null)", url);
-	for (; headers[n]; n++)
-	{
-		size_t		len = strlen(headers[n]);
-		bool		prefix = len > 0 && headers[n][len - 1] == '*';
-
-		if (n >= r->nheaders)
-			nx_test_fail(__FILE__, line, "header %zu: missing, want \"%s\"", n, headers[n]);
-		else if (prefix ? strncmp(r->headers[n], headers[n], len - 1) != 0 :
-				 strcmp(r->headers[n], headers[n]) != 0)
-			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n, r->headers[n],
-						 headers[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(__FILE__, line, "got %zu headers, want %zu", r->nheaders, n);
-	if ((r->body == NULL) != (body == NULL) ||
-		(body && (r->body_len != strlen(body) || memcmp(r->body, body, r->body_len) != 0)))
-		nx_test_fail(__FILE__, line, "body: got \"%s\", want \"%s\"",
-					 r->body ? r->body : "(null)", body ? body : "(null)");
-}
-#define CHECK_REQUEST(r, method, url, body, ...) \
-	check_request(__LINE__, (r), (method), (url), (body), (const char *const[]) {__VA_ARGS__, NULL})
-
-/* A failed request builder must leave nothing behind and say why. */
-#define CHECK_REQUEST_FAILS(call, r, err, want) \
-	do { \
-		CHECK((call) == NX_FAIL); \
-		CHECK((r)->url == NULL && (r)->nheaders == 0 && (r)->body == NULL); \
-		if (strstr((err)->msg, (want)) == NULL) \
-			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not contain \"%s\"", \
-						 (err)->msg, (want)); \
-		nx_request_free(r); \
-	} while (0)
-
-/* The value of the request's header name, or NULL. */
-static const char *
-header_value(const NxRequest *r, const char *name)
-{
-	size_t		len = strlen(name);
-
-	for (size_t i = 0; i < r->nheaders; i++)
-		if (strncmp(r->headers[i], name, len) == 0 && strncmp(r->headers[i] + len, ": ", 2) == 0)
-			return r->headers[i] + len + 2;
-	return NULL;
-}
-
-/* A v4 UUID in lower-case text: xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx. */
-static bool
-is_uuid_v4(const char *s)
-{
-	if (s == NULL || strlen(s) != 36 || s[14] != '4' || strchr("89ab", s[19]) == NULL)
-		return false;
-	for (int i = 0; i < 36; i++)
-	{
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-		{
-			if (s[i] != '-')
-				return false;
-		}
-		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	}
-	return true;
-}
-
 static json_t *
 wm_credentials(void)
 {
@@ -696,25 +603,8 @@ wm_context(const json_t *credentials)
 
 NX_TEST(walmart_sync_vtable)
 {
-	char	   *api = NULL;
-	char	   *auth = NULL;
-	NxError		err = {{0}};
-
-	CHECK_INT(walmart->max_page_size, 200);
-	CHECK_INT(walmart->lag_seconds, 0);
-	CHECK_INT(walmart->max_days_back, 180);
-	CHECK(walmart->token_request != NULL);
-	CHECK(walmart->list_request != NULL);
-	CHECK(walmart->detail_request == NULL);
-	CHECK(walmart->page_orders == NULL);
-	CHECK(walmart->detail_merge == NULL);
-	CHECK(walmart->throttle != NULL);
-
-	CHECK(walmart->base_urls(NULL, "US", &api, &auth, &err) == NX_OK);
-	CHECK_STR(api, WM_BASE);
-	CHECK_STR(auth, WM_BASE);
-	free(api);
-	free(auth);
+	CHECK_SYNC_SHAPE(walmart, .max_page_size = 200, .max_days_back = 180, .token_request = true);
+	CHECK_BASE_URLS(walmart, NULL, "US", WM_BASE, WM_BASE);
 }
 
 NX_TEST(walmart_token_request)
@@ -734,13 +624,13 @@ NX_TEST(walmart_token_request)
 				  "WM_QOS.CORRELATION_ID: *",
 				  "Authorization: Basic dy1pZDpXQUxNQVJULVNFQ1JFVA==",	/* w-id:WALMART-SECRET */
 				  "Content-Type: application/x-www-form-urlencoded");
-	CHECK(is_uuid_v4(header_value(&r, "WM_QOS.CORRELATION_ID")));
+	CHECK(nx_is_uuid_v4(nx_request_header_value(&r, "WM_QOS.CORRELATION_ID")));
 
 	/* every request has a correlation id of its own */
 	CHECK(walmart->token_request(&ctx, &r2, &err) == NX_OK);
-	CHECK(is_uuid_v4(header_value(&r2, "WM_QOS.CORRELATION_ID")));
-	CHECK(strcmp(header_value(&r, "WM_QOS.CORRELATION_ID"),
-				 header_value(&r2, "WM_QOS.CORRELATION_ID")) != 0);
+	CHECK(nx_is_uuid_v4(nx_request_header_value(&r2, "WM_QOS.CORRELATION_ID")));
+	CHECK(strcmp(nx_request_header_value(&r, "WM_QOS.CORRELATION_ID"),
+				 nx_request_header_value(&r2, "WM_QOS.CORRELATION_ID")) != 0);
 	nx_request_free(&r);
 	nx_request_free(&r2);
 
@@ -772,7 +662,7 @@ NX_TEST(walmart_list_request_first_page)
 				  "WM_SVC.NAME: Walmart Marketplace",
 				  "WM_QOS.CORRELATION_ID: *",
 				  "WM_SEC.ACCESS_TOKEN: wm-token");
-	CHECK(is_uuid_v4(header_value(&r, "WM_QOS.CORRELATION_ID")));
+	CHECK(nx_is_uuid_v4(nx_request_header_value(&r, "WM_QOS.CORRELATION_ID")));
 	nx_request_free(&r);
 
 	ctx.page_size = 3;
@@ -786,21 +676,16 @@ NX_TEST(walmart_list_request_first_page)
 	ctx.page_size = 0;
 
 	ctx.access_token = NULL;
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"access_token: missing");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "access_token: missing");
 	ctx.access_token = "wm\r\ntoken";
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"access_token: contains a line break");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "access_token: contains a line break");
 	ctx.access_token = "wm-token";
 	ctx.user_agent = NULL;
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"user_agent: missing");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "user_agent: missing");
 	ctx.user_agent = "nexus/0.2.0";
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, INT64_MIN, NULL, &r, &err), &r, &err,
-						"since: ");
+	CHECK_LIST_FAILS(walmart, &ctx, INT64_MIN, NULL, "since: ");
 	ctx.api_base = NULL;
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"api_base: missing");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "api_base: missing");
 	json_decref(cred);
 }
 
@@ -809,15 +694,11 @@ NX_TEST(walmart_list_request_next_page_from_fixture)
 {
 	json_t	   *cred = wm_credentials();
 	NxSyncContext ctx = wm_context(cred);
-	json_t	   *p1 = nx_fixture_json("walmart/orders_page1.json");
-	NxPage		page;
+	char	   *cursor = FIXTURE_NEXT_CURSOR(walmart, "walmart/orders_page1.json");
 	NxRequest	r;
 	NxError		err = {{0}};
 
-	nx_page_init(&page);
-	CHECK(walmart->parse_page(p1, NULL, &page, &err) == NX_OK);
-	CHECK(page.next_cursor != NULL);
-	CHECK(walmart->list_request(&ctx, WM_SINCE, page.next_cursor, &r, &err) == NX_OK);
+	CHECK(walmart->list_request(&ctx, WM_SINCE, cursor, &r, &err) == NX_OK);
 	CHECK_REQUEST(&r, "GET",
 				  WM_BASE "/v3/orders?limit=3&hasMoreElements=true&soIndex=5&poIndex=3"
 				  "&partnerId=10001234567&sellerId=101234"
@@ -829,8 +710,7 @@ NX_TEST(walmart_list_request_next_page_from_fixture)
 				  "WM_QOS.CORRELATION_ID: *",
 				  "WM_SEC.ACCESS_TOKEN: wm-token");
 	nx_request_free(&r);
-	nx_page_free(&page);
-	json_decref(p1);
+	free(cursor);
 	json_decref(cred);
 }
 
@@ -840,25 +720,16 @@ NX_TEST(walmart_list_request_cursor_must_be_a_query_string)
 	NxSyncContext ctx = wm_context(cred);
 	NxRequest	r;
 	NxError		err = {{0}};
-	const char *refused[] = {
+	const char *const refused[] = {
 		"", "?", "limit=3", "/released?limit=3", "/../token?x=1", "https://evil.example/?a=b",
 		"?a=b#frag", "?a=b c", "?a=b\tc", "?a=b\r\nX-Evil: 1", "?a=\xc3\xbc", "?a=\x7f",
 		" ?a=b",
 	};
 
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-	{
-		if (walmart->list_request(&ctx, WM_SINCE, refused[i], &r, &err) != NX_FAIL)
-			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\" accepted: %s", refused[i], r.url);
-		else if (strncmp(err.msg, "cursor (list.meta.nextCursor): ", 31) != 0)
-			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\": error \"%s\"", refused[i], err.msg);
-		CHECK(r.url == NULL && r.nheaders == 0);
-		nx_request_free(&r);
-	}
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, "limit=3", &r, &err), &r, &err,
-						"expected a query string beginning with '?'");
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, "?a=b#c", &r, &err), &r, &err,
-						"'#'");
+	CHECK_CURSORS_REFUSED_SAYING_FIRST(walmart, &ctx, WM_SINCE, refused,
+									   "cursor (list.meta.nextCursor): ");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, "limit=3", "expected a query string beginning with '?'");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, "?a=b#c", "'#'");
 
 	CHECK(walmart->list_request(&ctx, WM_SINCE, "?a=b", &r, &err) == NX_OK);
 	CHECK_STR(r.url, WM_BASE "/v3/orders?a=b");
@@ -902,18 +773,17 @@ NX_TEST(walmart_canada_token_and_first_page)
 				  "WM_QOS.CORRELATION_ID: *",
 				  "WM_MARKET: ca",
 				  "WM_SEC.ACCESS_TOKEN: wm-token");
-	CHECK(is_uuid_v4(header_value(&r, "WM_QOS.CORRELATION_ID")));
+	CHECK(nx_is_uuid_v4(nx_request_header_value(&r, "WM_QOS.CORRELATION_ID")));
 	nx_request_free(&r);
 
 	/* the seller's channel type, when the credentials carry one */
 	json_object_set_new(cred, "consumer_channel_type", json_string("0f3e4dd4-0514"));
 	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
-	CHECK_STR(header_value(&r, "WM_CONSUMER.CHANNEL.TYPE"), "0f3e4dd4-0514");
+	CHECK_STR(nx_request_header_value(&r, "WM_CONSUMER.CHANNEL.TYPE"), "0f3e4dd4-0514");
 	CHECK_INT(r.nheaders, 7);
 	nx_request_free(&r);
 	json_object_set_new(cred, "consumer_channel_type", json_string("a\r\nX-Evil: 1"));
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"credentials.consumer_channel_type: contains a line break");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "credentials.consumer_channel_type: contains a line break");
 	json_object_del(cred, "consumer_channel_type");
 
 	/* "us" is what NULL always meant: no market header, /v3/orders */
@@ -921,22 +791,19 @@ NX_TEST(walmart_canada_token_and_first_page)
 	CHECK(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err) == NX_OK);
 	CHECK_STR(r.url, WM_BASE "/v3/orders?lastModifiedStartDate=2025-03-01T00:00:00Z&limit=200"
 			  "&productInfo=false");
-	CHECK(header_value(&r, "WM_MARKET") == NULL);
+	CHECK(nx_request_header_value(&r, "WM_MARKET") == NULL);
 	CHECK_INT(r.nheaders, 5);
 	nx_request_free(&r);
 
 	/* a region the database refuses is never taken for another market */
 	ctx.region = "mx";
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"region: \"mx\" is not a Walmart region (us or ca)");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "region: \"mx\" is not a Walmart region (us or ca)");
 	CHECK_REQUEST_FAILS(walmart->token_request(&ctx, &r, &err), &r, &err,
 						"region: \"mx\" is not a Walmart region");
 	ctx.region = "CA";
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, "?a=b", &r, &err), &r, &err,
-						"region: \"CA\"");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, "?a=b", "region: \"CA\"");
 	ctx.region = "";
-	CHECK_REQUEST_FAILS(walmart->list_request(&ctx, WM_SINCE, NULL, &r, &err), &r, &err,
-						"region: \"\"");
+	CHECK_LIST_FAILS(walmart, &ctx, WM_SINCE, NULL, "region: \"\"");
 	json_decref(cred);
 }
 
@@ -945,16 +812,14 @@ NX_TEST(walmart_canada_next_page)
 {
 	json_t	   *cred = wm_credentials();
 	NxSyncContext ctx = wm_context(cred);
-	json_t	   *p1 = nx_fixture_json("walmart/orders_page1.json");
+	char	   *cursor = FIXTURE_NEXT_CURSOR(walmart, "walmart/orders_page1.json");
+	json_t	   *p1;
 	NxPage		page;
 	NxRequest	r;
 	NxError		err = {{0}};
 
 	ctx.region = "ca";
-	nx_page_init(&page);
-	CHECK(walmart->parse_page(p1, NULL, &page, &err) == NX_OK);
-	CHECK(page.next_cursor != NULL);
-	CHECK(walmart->list_request(&ctx, WM_SINCE, page.next_cursor, &r, &err) == NX_OK);
+	CHECK(walmart->list_request(&ctx, WM_SINCE, cursor, &r, &err) == NX_OK);
 	CHECK_REQUEST(&r, "GET",
 				  WM_BASE "/v3/ca/orders?limit=3&hasMoreElements=true&soIndex=5&poIndex=3"
 				  "&partnerId=10001234567&sellerId=101234"
@@ -967,8 +832,7 @@ NX_TEST(walmart_canada_next_page)
 				  "WM_MARKET: ca",
 				  "WM_SEC.ACCESS_TOKEN: wm-token");
 	nx_request_free(&r);
-	nx_page_free(&page);
-	json_decref(p1);
+	free(cursor);
 
 	/* the documented example cursor, trailing '&' and all */
 	CHECK(walmart->list_request(&ctx, WM_SINCE, "?limit=10&soIndex=2&poIndex=2&", &r,
@@ -994,22 +858,15 @@ NX_TEST(walmart_canada_cursor_cannot_change_the_path)
 	NxSyncContext ctx = wm_context(cred);
 	NxRequest	r;
 	NxError		err = {{0}};
-	const char *refused[] = {
+	const char *const refused[] = {
 		"", "?", "limit=3", "/released?limit=3", "/../token?x=1", "/../../orders?a=b",
 		"/%2e%2e/orders?a=b", "https://evil.example/?a=b", "@evil.example/?a=b",
 		"?a=b#/../../token", "?a=b c", "?a=b\r\nX-Evil: 1", "?a=\xc3\xbc", " ?a=b",
 	};
 
 	ctx.region = "ca";
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-	{
-		if (walmart->list_request(&ctx, WM_SINCE, refused[i], &r, &err) != NX_FAIL)
-			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\" accepted: %s", refused[i], r.url);
-		else if (strncmp(err.msg, "cursor (list.meta.nextCursor): ", 31) != 0)
-			nx_test_fail(__FILE__, __LINE__, "cursor \"%s\": error \"%s\"", refused[i], err.msg);
-		CHECK(r.url == NULL && r.nheaders == 0);
-		nx_request_free(&r);
-	}
+	CHECK_CURSORS_REFUSED_SAYING_FIRST(walmart, &ctx, WM_SINCE, refused,
+									   "cursor (list.meta.nextCursor): ");
 	/* what passes stays under the CA path of api_base */
 	ctx.api_base = "http://127.0.0.1:8083/walmart";
 	CHECK(walmart->list_request(&ctx, WM_SINCE, "?a=/../x&b=%2F", &r, &err) == NX_OK);
@@ -1019,74 +876,55 @@ NX_TEST(walmart_canada_cursor_cannot_change_the_path)
 	json_decref(cred);
 }
 
-/* wait_ms for a response with up to two headers. */
-static int64_t
-wm_wait(int status, const char *name1, const char *value1, const char *name2,
-		const char *value2)
-{
-	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345, 0};
-
-	if (name1)
-		json_object_set_new(h, name1, json_string(value1));
-	if (name2)
-		json_object_set_new(h, name2, json_string(value2));
-	walmart->throttle(status, h, WM_NOW_MS, &t);
-	json_decref(h);
-	return t.wait_ms;
-}
+/* wait_ms for a response with the headers given as name, value pairs. */
+#define WM_WAIT(status, ...) nx_throttle_wait(walmart, (status), WM_NOW_MS, __VA_ARGS__, NULL)
 
 #define REPL "x-next-replenishment-time"
 
 NX_TEST(walmart_throttle)
 {
 	char		at[32];
-	NxThrottle	t = {12345, 0};
 	json_t	   *h;
 
-	walmart->throttle(429, NULL, WM_NOW_MS, &t);
-	CHECK_INT(t.wait_ms, -1);
-	CHECK_INT(wm_wait(429, NULL, NULL, NULL, NULL), -1);
+	CHECK_INT(nx_throttle_wait_on(walmart, 429, NULL, WM_NOW_MS), -1);
+	CHECK_INT(WM_WAIT(429, NULL), -1);
 
 	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS + 1500));
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 1500);
-	CHECK_INT(wm_wait(429, REPL, at, "x-current-token-count", "0"), 1500);
+	CHECK_INT(WM_WAIT(429, REPL, at), 1500);
+	CHECK_INT(WM_WAIT(429, REPL, at, "x-current-token-count", "0"), 1500);
 	/* on a good response the refill time is no wait, unless the bucket is empty */
-	CHECK_INT(wm_wait(200, REPL, at, "x-current-token-count", "17"), -1);
-	CHECK_INT(wm_wait(200, REPL, at, NULL, NULL), -1);
-	CHECK_INT(wm_wait(200, REPL, at, "x-current-token-count", "0"), 1500);
-	CHECK_INT(wm_wait(200, REPL, at, "x-current-token-count", "zero"), -1);
+	CHECK_INT(WM_WAIT(200, REPL, at, "x-current-token-count", "17"), -1);
+	CHECK_INT(WM_WAIT(200, REPL, at), -1);
+	CHECK_INT(WM_WAIT(200, REPL, at, "x-current-token-count", "0"), 1500);
+	CHECK_INT(WM_WAIT(200, REPL, at, "x-current-token-count", "zero"), -1);
 
 	/* already past: go now */
 	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS - 250));
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 0);
+	CHECK_INT(WM_WAIT(429, REPL, at), 0);
 	snprintf(at, sizeof(at), "%lld", (long long) WM_NOW_MS);
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 0);
+	CHECK_INT(WM_WAIT(429, REPL, at), 0);
 	/* capped at an hour */
 	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS + 2 * 3600000));
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), 3600000);
+	CHECK_INT(WM_WAIT(429, REPL, at), 3600000);
 	/* further than a day either way: not milliseconds, ignored */
 	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS + 86400001));
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), -1);
+	CHECK_INT(WM_WAIT(429, REPL, at), -1);
 	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS / 1000));	/* seconds */
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), -1);
+	CHECK_INT(WM_WAIT(429, REPL, at), -1);
 	snprintf(at, sizeof(at), "%lld", (long long) (WM_NOW_MS * 1000));	/* microseconds */
-	CHECK_INT(wm_wait(429, REPL, at, NULL, NULL), -1);
+	CHECK_INT(WM_WAIT(429, REPL, at), -1);
 
-	CHECK_INT(wm_wait(429, REPL, "-1741780001500", NULL, NULL), -1);
-	CHECK_INT(wm_wait(429, REPL, "", NULL, NULL), -1);
-	CHECK_INT(wm_wait(429, REPL, "soon", NULL, NULL), -1);
-	CHECK_INT(wm_wait(429, REPL, "1741780001500.5", NULL, NULL), -1);
-	CHECK_INT(wm_wait(429, REPL, "99999999999999999999999999", NULL, NULL), -1);
-	CHECK_INT(wm_wait(429, REPL, "2025-03-12T12:00:00Z", NULL, NULL), -1);
-	CHECK_INT(wm_wait(429, "retry-after", "5", NULL, NULL), -1);	/* not Walmart's */
+	CHECK_INT(WM_WAIT(429, REPL, "-1741780001500"), -1);
+	CHECK_INT(WM_WAIT(429, REPL, ""), -1);
+	CHECK_INT(WM_WAIT(429, REPL, "soon"), -1);
+	CHECK_INT(WM_WAIT(429, REPL, "1741780001500.5"), -1);
+	CHECK_INT(WM_WAIT(429, REPL, "99999999999999999999999999"), -1);
+	CHECK_INT(WM_WAIT(429, REPL, "2025-03-12T12:00:00Z"), -1);
+	CHECK_INT(WM_WAIT(429, "retry-after", "5"), -1);	/* not Walmart's */
 
 	/* a clock that makes no sense gives no wait rather than an overflow */
 	h = json_pack("{s:s}", REPL, "1741780001500");
-	t.wait_ms = 12345;
-	walmart->throttle(429, h, INT64_MIN, &t);
-	CHECK_INT(t.wait_ms, -1);
-	walmart->throttle(429, h, INT64_MAX, &t);
-	CHECK_INT(t.wait_ms, -1);
+	CHECK_INT(nx_throttle_wait_on(walmart, 429, h, INT64_MIN), -1);
+	CHECK_INT(nx_throttle_wait_on(walmart, 429, h, INT64_MAX), -1);
 	json_decref(h);
 }

@@ -29,22 +29,6 @@ key_ctx(const json_t *credentials, const char *base)
 	return ctx;
 }
 
-/* The request's headers are exactly want, in order. */
-static void
-check_headers(const char *file, int line, const NxRequest *r, const char *const *want)
-{
-	size_t		n = 0;
-
-	while (want[n])
-		n++;
-	if (r->nheaders != n)
-		nx_test_fail(file, line, "%zu headers, want %zu", r->nheaders, n);
-	for (size_t i = 0; i < n && i < r->nheaders; i++)
-		if (strcmp(r->headers[i], want[i]) != 0)
-			nx_test_fail(file, line, "header %zu: got \"%s\", want \"%s\"", i, r->headers[i], want[i]);
-}
-#define HEADERS(r, ...) check_headers(__FILE__, __LINE__, (r), (const char *const[]) {__VA_ARGS__, NULL})
-
 /* parse_keys must fail with an error containing want, and leave no key behind. */
 static void
 check_parse_fails(const char *file, int line, const NxAdapter *a, const char *body,
@@ -98,11 +82,54 @@ check_verifies(const char *file, int line, const NxAdapter *a, const char *webho
 	nx_fixture_webhook(webhook, &in, &body, &headers);
 	in.public_key = nx_test_key_lookup;
 	in.ctx = &tk;
-	if (a->verify_webhook(&in, &err) != NX_OK)
-		nx_test_fail(file, line, "the fixture webhook does not verify with the fetched key: %s", err.msg);
+	CHECK_AT(file, line, a->verify_webhook(&in, &err) == NX_OK,
+			 "%s: the fixture webhook does not verify with the fetched key: %s", a->name, err.msg);
 	free(body);
 	json_decref(headers);
 }
+
+/*
+ * parse_keys of the fixture response (asking for key id ask) must give
+ * exactly one key, want_kid, whose PEM is that of the fixture file and
+ * which verifies the fixture webhook.
+ */
+static void
+check_fixture_key(const char *file, int line, const NxAdapter *a, const char *response,
+				  const char *ask, const char *pem_path, const char *want_kid,
+				  const char *webhook)
+{
+	size_t		len;
+	char	   *body = nx_fixture_bytes(response, &len);
+	char	   *pem_file = nx_fixture_bytes(pem_path, NULL);
+	NxWebhookKeys k;
+	NxError		err = {{0}};
+
+	nx_webhook_keys_init(&k);
+	CHECK_AT(file, line, body && pem_file, "%s: fixture %s or %s missing", a->name, response,
+			 pem_path);
+	if (body && pem_file)
+	{
+		CHECK_AT(file, line, a->parse_keys(body, len, ask, &k, &err) == NX_OK,
+				 "%s: parse_keys of %s failed: %s", a->name, response, err.msg);
+		CHECK_AT(file, line, k.nkeys == 1, "%s: %zu keys, want 1", a->name, k.nkeys);
+	}
+	if (k.nkeys == 1)
+	{
+		CHECK_AT(file, line, k.keys[0].key_id && strcmp(k.keys[0].key_id, want_kid) == 0,
+				 "%s: key id \"%s\", want \"%s\"", a->name,
+				 k.keys[0].key_id ? k.keys[0].key_id : "(null)", want_kid);
+		/* a one-line PEM comes back in OpenSSL's layout, as the fixture file has it */
+		CHECK_AT(file, line, k.keys[0].pem && strcmp(k.keys[0].pem, pem_file) == 0,
+				 "%s: key PEM \"%s\" is not that of %s", a->name,
+				 k.keys[0].pem ? k.keys[0].pem : "(null)", pem_path);
+		check_verifies(file, line, a, webhook, &k.keys[0]);
+	}
+	nx_webhook_keys_free(&k);
+	free(body);
+	free(pem_file);
+}
+#define CHECK_FIXTURE_KEY(a, response, ask, pem_path, want_kid, webhook) \
+	check_fixture_key(__FILE__, __LINE__, (a), (response), (ask), (pem_path), (want_kid), (webhook))
 
 /* ---------- eBay ---------- */
 
@@ -134,7 +161,7 @@ NX_TEST(ebay_key_token_request_is_an_application_grant)
 	CHECK_STR(r.method, "POST");
 	CHECK_STR(r.url, "https://api.ebay.com/identity/v1/oauth2/token");
 	/* base64("ebay-id:EBAY-SECRET"); no refresh token needed: the key is the app's */
-	HEADERS(&r, "User-Agent: nexus/0.1.0", "Accept: application/json",
+	CHECK_HEADERS(&r, "User-Agent: nexus/0.1.0", "Accept: application/json",
 			"Authorization: Basic ZWJheS1pZDpFQkFZLVNFQ1JFVA==",
 			"Content-Type: application/x-www-form-urlencoded");
 	CHECK_INT(r.body_len, strlen(body));
@@ -158,7 +185,7 @@ NX_TEST(ebay_key_request)
 	CHECK(nx_ebay_adapter.key_request(&ctx, EBAY_KID, &r, &err) == NX_OK);
 	CHECK_STR(r.method, "GET");
 	CHECK_STR(r.url, "http://127.0.0.1:9/ebay/commerce/notification/v1/public_key/" EBAY_KID);
-	HEADERS(&r, "User-Agent: nexus/0.1.0", "Accept: application/json", "Authorization: Bearer app.token");
+	CHECK_HEADERS(&r, "User-Agent: nexus/0.1.0", "Accept: application/json", "Authorization: Bearer app.token");
 	nx_request_free(&r);
 
 	/* a key id from a forged header stays one path segment */
@@ -182,29 +209,8 @@ NX_TEST(ebay_key_request)
 
 NX_TEST(ebay_parse_keys_fixture_verifies_the_webhook)
 {
-	size_t		len;
-	char	   *body = nx_fixture_bytes("ebay/public_key_response.json", &len);
-	char	   *pem_file = nx_fixture_bytes("ebay/test_public_key.pem", NULL);
-	NxWebhookKeys k;
-	NxError		err = {{0}};
-
-	nx_webhook_keys_init(&k);
-	CHECK(body && pem_file);
-	if (body == NULL || pem_file == NULL)
-		goto done;
-	CHECK(nx_ebay_adapter.parse_keys(body, len, EBAY_KID, &k, &err) == NX_OK);
-	CHECK_INT(k.nkeys, 1);
-	if (k.nkeys == 1)
-	{
-		CHECK_STR(k.keys[0].key_id, EBAY_KID);
-		/* the one-line PEM comes back in OpenSSL's layout, as the fixture file has it */
-		CHECK_STR(k.keys[0].pem, pem_file);
-		check_verifies(__FILE__, __LINE__, &nx_ebay_adapter, "ebay/webhook_order_confirmation", &k.keys[0]);
-	}
-done:
-	nx_webhook_keys_free(&k);
-	free(body);
-	free(pem_file);
+	CHECK_FIXTURE_KEY(&nx_ebay_adapter, "ebay/public_key_response.json", EBAY_KID,
+					  "ebay/test_public_key.pem", EBAY_KID, "ebay/webhook_order_confirmation");
 }
 
 NX_TEST(ebay_parse_keys_refuses_what_is_not_an_ecdsa_key)
@@ -251,7 +257,7 @@ NX_TEST(bol_key_settings_and_request)
 	CHECK(nx_bol_adapter.key_request(&ctx, "7", &r, &err) == NX_OK);
 	CHECK_STR(r.method, "GET");
 	CHECK_STR(r.url, "https://api.bol.com/retailer/subscriptions/signature-keys");
-	HEADERS(&r, "User-Agent: nexus/0.1.0", "Accept: application/vnd.retailer.v10+json",
+	CHECK_HEADERS(&r, "User-Agent: nexus/0.1.0", "Accept: application/vnd.retailer.v10+json",
 			"Authorization: Bearer app.token");
 	nx_request_free(&r);
 	ctx.api_base = NULL;
@@ -262,29 +268,9 @@ NX_TEST(bol_key_settings_and_request)
 
 NX_TEST(bol_parse_keys_fixture_verifies_the_webhook)
 {
-	size_t		len;
-	char	   *body = nx_fixture_bytes("bol/signature_keys_response.json", &len);
-	char	   *pem_file = nx_fixture_bytes("bol/test_public_key.pem", NULL);
-	NxWebhookKeys k;
-	NxError		err = {{0}};
-
-	nx_webhook_keys_init(&k);
-	CHECK(body && pem_file);
-	if (body == NULL || pem_file == NULL)
-		goto done;
 	/* the key wanted does not matter: the list is the answer */
-	CHECK(nx_bol_adapter.parse_keys(body, len, "anything", &k, &err) == NX_OK);
-	CHECK_INT(k.nkeys, 1);
-	if (k.nkeys == 1)
-	{
-		CHECK_STR(k.keys[0].key_id, "0");
-		CHECK_STR(k.keys[0].pem, pem_file);
-		check_verifies(__FILE__, __LINE__, &nx_bol_adapter, "bol/webhook_order_created", &k.keys[0]);
-	}
-done:
-	nx_webhook_keys_free(&k);
-	free(body);
-	free(pem_file);
+	CHECK_FIXTURE_KEY(&nx_bol_adapter, "bol/signature_keys_response.json", "anything",
+					  "bol/test_public_key.pem", "0", "bol/webhook_order_created");
 }
 
 NX_TEST(bol_parse_keys_reads_each_entry)

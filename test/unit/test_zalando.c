@@ -61,22 +61,10 @@ zalando_single(const json_t *page, size_t i)
 					 "included", json_object_get(page, "included"));
 }
 
-static json_t *
-zalando_canonical(char *text)
-{
-	json_t	   *c = nx_normalize_text(&nx_zalando_adapter, text);
-
-	free(text);
-	return c;
-}
-
-static void
-zalando_expect_fail(const char *file, int line, char *text, const char *needle)
-{
-	nx_check_normalize_text_fails(file, line, &nx_zalando_adapter, text, needle);
-	free(text);
-}
-#define ZALANDO_FAILS(text, needle) zalando_expect_fail(__FILE__, __LINE__, (text), (needle))
+/* normalize built text; the canonical JSON or NULL (test failed) */
+#define ZALANDO_CANONICAL(text) nx_normalize_built(&nx_zalando_adapter, (text))
+#define ZALANDO_FAILS(text, needle) \
+	nx_check_normalize_built_fails(__FILE__, __LINE__, &nx_zalando_adapter, (text), (needle))
 
 NX_TEST(zalando_every_fixture_order_is_canonical)
 {
@@ -293,7 +281,7 @@ NX_TEST(zalando_money_is_exact)
 	json_decref(doc);
 	json_decref(page);
 
-	c = zalando_canonical(zalando_order_text("\"shipping_costs\": {\"amount\": 4.9, \"currency\": \"EUR\"}",
+	c = ZALANDO_CANONICAL(zalando_order_text("\"shipping_costs\": {\"amount\": 4.9, \"currency\": \"EUR\"}",
 											 "", tenths, 3));
 	CHECK(c != NULL);
 	if (c)
@@ -305,11 +293,11 @@ NX_TEST(zalando_money_is_exact)
 		CHECK(json_is_null(json_object_get(c, "discount_total")));
 	}
 	json_decref(c);
-	c = zalando_canonical(zalando_order_text("", "", odd, 1));
+	c = ZALANDO_CANONICAL(zalando_order_text("", "", odd, 1));
 	CHECK(c != NULL && strcmp(nx_json_str(c, "subtotal"), "2.68") == 0);
 	json_decref(c);
 	/* a price written as a string is read the same */
-	c = zalando_canonical(zalando_order_text("", "", (const char *[]) {"shipped:\"12.5\""}, 1));
+	c = ZALANDO_CANONICAL(zalando_order_text("", "", (const char *[]) {"shipped:\"12.5\""}, 1));
 	CHECK(c != NULL && strcmp(nx_json_str(c, "subtotal"), "12.50") == 0);
 	json_decref(c);
 }
@@ -317,7 +305,7 @@ NX_TEST(zalando_money_is_exact)
 NX_TEST(zalando_missing_optional_fields_are_null)
 {
 	const char *one[] = {"initial:749.0"};
-	json_t	   *c = zalando_canonical(zalando_order_text("\"status\": \"initial\"", "", one, 1));
+	json_t	   *c = ZALANDO_CANONICAL(zalando_order_text("\"status\": \"initial\"", "", one, 1));
 	const char *nulls[] = {"tax_total", "shipping_total", "discount_total", "ordered_at",
 	"updated_at", "buyer_email", "buyer_name", "ship_country"};
 
@@ -354,11 +342,11 @@ NX_TEST(zalando_missing_optional_fields_are_null)
 	}
 
 	/* without a currency attribute, the lines name it */
-	c = zalando_canonical(zalando_order_text("\"order_lines_price_currency\": null", "", one, 1));
+	c = ZALANDO_CANONICAL(zalando_order_text("\"order_lines_price_currency\": null", "", one, 1));
 	CHECK(c != NULL && strcmp(nx_json_str(c, "currency"), "EUR") == 0);
 	json_decref(c);
 	/* only a shipping address: its name is the buyer's */
-	c = zalando_canonical(zalando_order_text(
+	c = ZALANDO_CANONICAL(zalando_order_text(
 		"\"shipping_address\": {\"first_name\": \"Zo\xc3\xab\", \"country_code\": \"ch\"}", "", one, 1));
 	CHECK(c != NULL);
 	if (c)
@@ -392,7 +380,7 @@ NX_TEST(zalando_non_ascii_names_are_kept_byte_for_byte)
 NX_TEST(zalando_huge_quantities)
 {
 	const char *one[] = {"reserved:999999999999.99"};
-	json_t	   *c = zalando_canonical(zalando_order_text("", "\"quantity_initial\": 2147483647", one, 1));
+	json_t	   *c = ZALANDO_CANONICAL(zalando_order_text("", "\"quantity_initial\": 2147483647", one, 1));
 
 	CHECK(c != NULL);
 	if (c)
@@ -425,7 +413,7 @@ NX_TEST(zalando_lower_case_types)
 		p[6] = 'i';
 	while ((p = strstr(text, "\"orderLine")) != NULL)
 		p[6] = 'l';
-	c = zalando_canonical(text);
+	c = ZALANDO_CANONICAL(text);
 	CHECK(c != NULL && json_array_size(json_object_get(c, "items")) == 1);
 	json_decref(c);
 }
@@ -515,50 +503,6 @@ static const NxAdapter *zalando = &nx_zalando_adapter;
 /* 2025-03-09T00:00:00Z, the fixture walk's last_updated_after */
 #define ZAL_SINCE INT64_C(1741478400)
 
-/*
- * r must be method url, with exactly the header lines given (in order)
- * and body (NULL: none).
- */
-static void
-check_request(int line, const NxRequest *r, const char *method, const char *url,
-			  const char *body, const char *const *headers)
-{
-	size_t		n = 0;
-
-	if (r->method == NULL || strcmp(r->method, method) != 0)
-		nx_test_fail(__FILE__, line, "method: got %s, want %s", r->method ? r->method : "(null)",
-					 method);
-	if (r->url == NULL || strcmp(r->url, url) != 0)
-		nx_test_fail(__FILE__, line, "url: got %s, want %s", r->url ? r->url : "(null)", url);
-	for (; headers[n]; n++)
-	{
-		if (n >= r->nheaders)
-			nx_test_fail(__FILE__, line, "header %zu: missing, want \"%s\"", n, headers[n]);
-		else if (strcmp(r->headers[n], headers[n]) != 0)
-			nx_test_fail(__FILE__, line, "header %zu: got \"%s\", want \"%s\"", n, r->headers[n],
-						 headers[n]);
-	}
-	if (r->nheaders != n)
-		nx_test_fail(__FILE__, line, "got %zu headers, want %zu", r->nheaders, n);
-	if ((r->body == NULL) != (body == NULL) ||
-		(body && (r->body_len != strlen(body) || memcmp(r->body, body, r->body_len) != 0)))
-		nx_test_fail(__FILE__, line, "body: got \"%s\", want \"%s\"",
-					 r->body ? r->body : "(null)", body ? body : "(null)");
-}
-#define CHECK_REQUEST(r, method, url, body, ...) \
-	check_request(__LINE__, (r), (method), (url), (body), (const char *const[]) {__VA_ARGS__, NULL})
-
-/* A failed request builder must leave nothing behind and say why. */
-#define CHECK_REQUEST_FAILS(call, r, err, want) \
-	do { \
-		CHECK((call) == NX_FAIL); \
-		CHECK((r)->url == NULL && (r)->nheaders == 0 && (r)->body == NULL); \
-		if (strstr((err)->msg, (want)) == NULL) \
-			nx_test_fail(__FILE__, __LINE__, "error \"%s\" does not contain \"%s\"", \
-						 (err)->msg, (want)); \
-		nx_request_free(r); \
-	} while (0)
-
 static json_t *
 zal_credentials(void)
 {
@@ -582,25 +526,8 @@ zal_context(const json_t *credentials)
 
 NX_TEST(zalando_sync_vtable)
 {
-	char	   *api = NULL;
-	char	   *auth = NULL;
-	NxError		err = {{0}};
-
-	CHECK_INT(zalando->max_page_size, 100);
-	CHECK_INT(zalando->lag_seconds, 0);
-	CHECK_INT(zalando->max_days_back, 0);
-	CHECK(zalando->token_request != NULL);
-	CHECK(zalando->list_request != NULL);
-	CHECK(zalando->detail_request == NULL);
-	CHECK(zalando->page_orders == NULL);
-	CHECK(zalando->detail_merge == NULL);
-	CHECK(zalando->throttle != NULL);
-
-	CHECK(zalando->base_urls(NULL, NULL, &api, &auth, &err) == NX_OK);
-	CHECK_STR(api, ZAL_BASE);
-	CHECK_STR(auth, ZAL_BASE);
-	free(api);
-	free(auth);
+	CHECK_SYNC_SHAPE(zalando, .max_page_size = 100, .token_request = true);
+	CHECK_BASE_URLS(zalando, NULL, NULL, ZAL_BASE, ZAL_BASE);
 }
 
 NX_TEST(zalando_token_request)
@@ -673,29 +600,22 @@ NX_TEST(zalando_list_request_first_page)
 	nx_request_free(&r);
 
 	json_object_set_new(cred, "merchant_id", json_string(""));
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
-						"credentials.merchant_id: empty");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, NULL, "credentials.merchant_id: empty");
 	json_object_del(cred, "merchant_id");
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
-						"credentials.merchant_id: missing");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, NULL, "credentials.merchant_id: missing");
 	json_object_set_new(cred, "merchant_id", json_string(ZAL_MERCHANT));
 
 	ctx.access_token = NULL;
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
-						"access_token: missing");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, NULL, "access_token: missing");
 	ctx.access_token = "tok\nX-Evil: 1";
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
-						"access_token: contains a line break");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, NULL, "access_token: contains a line break");
 	ctx.access_token = "zal-token";
 	ctx.user_agent = "";
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
-						"user_agent: missing");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, NULL, "user_agent: missing");
 	ctx.user_agent = "nexus/0.2.0";
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, -86400, NULL, &r, &err), &r, &err,
-						"since: -86400 is out of range");
+	CHECK_LIST_FAILS(zalando, &ctx, -86400, NULL, "since: -86400 is out of range");
 	ctx.api_base = NULL;
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, NULL, &r, &err), &r, &err,
-						"api_base: missing");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, NULL, "api_base: missing");
 	json_decref(cred);
 }
 
@@ -704,16 +624,12 @@ NX_TEST(zalando_list_request_next_page_from_fixture)
 {
 	json_t	   *cred = zal_credentials();
 	NxSyncContext ctx = zal_context(cred);
-	json_t	   *doc = nx_fixture_json("zalando/orders_page1.json");
+	char	   *cursor = FIXTURE_NEXT_CURSOR(zalando, "zalando/orders_page1.json");
 	json_t	   *doc2 = nx_fixture_json("zalando/orders_page2.json");
-	NxPage		page;
 	NxRequest	r;
 	NxError		err = {{0}};
 
-	nx_page_init(&page);
-	CHECK(zalando->parse_page(doc, NULL, &page, &err) == NX_OK);
-	CHECK(page.next_cursor != NULL);
-	CHECK(zalando->list_request(&ctx, ZAL_SINCE, page.next_cursor, &r, &err) == NX_OK);
+	CHECK(zalando->list_request(&ctx, ZAL_SINCE, cursor, &r, &err) == NX_OK);
 	CHECK_REQUEST(&r, "GET",
 				  ZAL_BASE "/merchants/" ZAL_MERCHANT "/orders?include=order_items,order_lines"
 				  "&last_updated_after=2025-03-09T00:00:00Z&sort=modified_at&page[number]=1&page[size]=3",
@@ -724,8 +640,7 @@ NX_TEST(zalando_list_request_next_page_from_fixture)
 	/* and it is the page that came next */
 	CHECK_STR(r.url, nx_json_str(doc2, "links.self"));
 	nx_request_free(&r);
-	nx_page_free(&page);
-	json_decref(doc);
+	free(cursor);
 	json_decref(doc2);
 	json_decref(cred);
 }
@@ -737,7 +652,7 @@ NX_TEST(zalando_list_request_next_link_must_stay_under_api_base)
 	NxSyncContext ctx = zal_context(cred);
 	NxRequest	r;
 	NxError		err = {{0}};
-	const char *refused[] = {
+	const char *const refused[] = {
 		"https://evil.example/merchants/m/orders?page[number]=1",
 		"https://api.merchants.zalando.com.evil.example/merchants/m/orders",
 		"https://api.merchants.zalando.com:8443/merchants/m/orders",
@@ -759,6 +674,12 @@ NX_TEST(zalando_list_request_next_link_must_stay_under_api_base)
 		"/merchants/m/orders?page[number]=1\tx",
 		"",
 	};
+	/* outside an api_base with a path */
+	const char *const outside_path[] = {
+		"http://127.0.0.1:8082/other/merchants/m/orders",
+		"http://127.0.0.1:8082/zalandox/merchants/m",
+		"http://127.0.0.1:8083/zalando/merchants/m",
+	};
 	const struct
 	{
 		const char *cursor;
@@ -776,21 +697,9 @@ NX_TEST(zalando_list_request_next_link_must_stay_under_api_base)
 		"https://api.merchants.zalando.com/merchants/m/orders?page%5Bnumber%5D=1"},
 	};
 
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-	{
-		if (zalando->list_request(&ctx, ZAL_SINCE, refused[i], &r, &err) != NX_FAIL)
-			nx_test_fail(__FILE__, __LINE__, "next link \"%s\" followed to %s", refused[i],
-						 r.url);
-		else if (strncmp(err.msg, "cursor (links.next): ", 21) != 0)
-			nx_test_fail(__FILE__, __LINE__, "next link \"%s\": error \"%s\"", refused[i],
-						 err.msg);
-		CHECK(r.url == NULL && r.nheaders == 0);
-		nx_request_free(&r);
-	}
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, refused[0], &r, &err), &r, &err,
-						"is not under api_base " ZAL_BASE);
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE, "/auth/token", &r, &err), &r, &err,
-						"a relative link must begin with \"/merchants/\"");
+	CHECK_CURSORS_REFUSED_SAYING_FIRST(zalando, &ctx, ZAL_SINCE, refused, "cursor (links.next): ");
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, refused[0], "is not under api_base " ZAL_BASE);
+	CHECK_LIST_FAILS(zalando, &ctx, ZAL_SINCE, "/auth/token", "a relative link must begin with \"/merchants/\"");
 
 	for (size_t i = 0; i < sizeof(followed) / sizeof(followed[0]); i++)
 	{
@@ -811,57 +720,35 @@ NX_TEST(zalando_list_request_next_link_must_stay_under_api_base)
 								&err) == NX_OK);
 	CHECK_STR(r.url, "http://127.0.0.1:8082/zalando/merchants/m/orders?page[number]=1");
 	nx_request_free(&r);
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE,
-											  "http://127.0.0.1:8082/other/merchants/m/orders",
-											  &r, &err), &r, &err, "is not under api_base");
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE,
-											  "http://127.0.0.1:8082/zalandox/merchants/m",
-											  &r, &err), &r, &err, "is not under api_base");
-	CHECK_REQUEST_FAILS(zalando->list_request(&ctx, ZAL_SINCE,
-											  "http://127.0.0.1:8083/zalando/merchants/m",
-											  &r, &err), &r, &err, "is not under api_base");
+	CHECK_CURSORS_REFUSED(zalando, &ctx, ZAL_SINCE, outside_path, "is not under api_base");
 	json_decref(cred);
 }
 
 /* wait_ms for a response with one header (NULL: none). */
-static int64_t
-zal_wait(int status, const char *name, const char *value)
-{
-	json_t	   *h = nx_json_new_object();
-	NxThrottle	t = {12345, 0};
-
-	if (name)
-		json_object_set_new(h, name, json_string(value));
-	zalando->throttle(status, h, INT64_C(1741780000000), &t);
-	json_decref(h);
-	return t.wait_ms;
-}
+#define ZAL_WAIT(status, name, value) \
+	nx_throttle_wait(zalando, (status), INT64_C(1741780000000), (name), (value), NULL)
 
 NX_TEST(zalando_throttle)
 {
 	json_t	   *h = nx_fixture_headers("zalando/throttled_429.headers");
-	NxThrottle	t = {12345, 0};
 
-	zalando->throttle(429, h, INT64_C(1741780000000), &t);
-	CHECK_INT(t.wait_ms, 21000);
-	t.wait_ms = 12345;
-	zalando->throttle(429, NULL, 0, &t);
-	CHECK_INT(t.wait_ms, -1);
+	CHECK_INT(nx_throttle_wait_on(zalando, 429, h, INT64_C(1741780000000)), 21000);
+	CHECK_INT(nx_throttle_wait_on(zalando, 429, NULL, 0), -1);
 
-	CHECK_INT(zal_wait(429, NULL, NULL), -1);
-	CHECK_INT(zal_wait(429, "x-rate-limit", "40/min"), -1);	/* a rate, not a wait */
-	CHECK_INT(zal_wait(503, "retry-after", "1"), 1000);
-	CHECK_INT(zal_wait(429, "retry-after", "0"), 0);
-	CHECK_INT(zal_wait(429, "retry-after", "1.5"), 1500);
-	CHECK_INT(zal_wait(429, "retry-after", "3600"), 3600000);
-	CHECK_INT(zal_wait(429, "retry-after", "43200"), 3600000);	/* capped at an hour */
-	CHECK_INT(zal_wait(429, "retry-after", "86400"), 3600000);
-	CHECK_INT(zal_wait(429, "retry-after", "86400.5"), -1);	/* no wait anyone means */
-	CHECK_INT(zal_wait(429, "retry-after", "86401"), -1);
-	CHECK_INT(zal_wait(429, "retry-after", "18446744073709551617"), -1);
-	CHECK_INT(zal_wait(429, "retry-after", "-21"), -1);
-	CHECK_INT(zal_wait(429, "retry-after", ""), -1);
-	CHECK_INT(zal_wait(429, "retry-after", "21 seconds"), -1);
-	CHECK_INT(zal_wait(429, "retry-after", "Fri, 31 Dec 1999 23:59:59 GMT"), -1);
+	CHECK_INT(ZAL_WAIT(429, NULL, NULL), -1);
+	CHECK_INT(ZAL_WAIT(429, "x-rate-limit", "40/min"), -1);	/* a rate, not a wait */
+	CHECK_INT(ZAL_WAIT(503, "retry-after", "1"), 1000);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "0"), 0);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "1.5"), 1500);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "3600"), 3600000);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "43200"), 3600000);	/* capped at an hour */
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "86400"), 3600000);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "86400.5"), -1);	/* no wait anyone means */
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "86401"), -1);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "18446744073709551617"), -1);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "-21"), -1);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", ""), -1);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "21 seconds"), -1);
+	CHECK_INT(ZAL_WAIT(429, "retry-after", "Fri, 31 Dec 1999 23:59:59 GMT"), -1);
 	json_decref(h);
 }
