@@ -2,7 +2,16 @@
  *
  * amazon.c
  *	  Amazon Selling Partner API, Orders v0: getOrders pages, one order
- *	  with its getOrderItems lines, and the SQS ORDER_CHANGE notification.
+ *	  with its getOrderItems lines, and the SQS ORDER_CHANGE notification;
+ *	  and the dispatch to Orders v2026-01-01 (amazon_v2026.c).
+ *
+ * Both versions arrive under one marketplace name, so normalize,
+ * parse_page and classify tell them apart by shape: a v0 page has
+ * payload.Orders, a v0 order AmazonOrderId; a v2026-01-01 page has a
+ * top-level orders array (and pagination unless it is the last), an order
+ * orderId, and getOrder wraps it as {"order": ...}.  Whatever is neither
+ * is read as v0, whose errors existing callers know.  The sync requests
+ * still list with v0 (doc/sync_protocol.md).
  *
  * The order list carries no line items; they come from a separate
  * getOrderItems call per order.  normalize therefore takes an Order object
@@ -53,7 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "amazon.h"
 
 /* order_items.quantity is an integer column */
 #define AMAZON_MAX_QUANTITY INT64_C(2147483647)
@@ -117,17 +126,21 @@ typedef struct AmazonSums
 
 /* ---------- currency and money ---------- */
 
+const char *
+nx_amazon_marketplace_currency(const char *marketplace_id)
+{
+	if (marketplace_id == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(amazon_marketplaces) / sizeof(amazon_marketplaces[0]); i++)
+		if (strcmp(marketplace_id, amazon_marketplaces[i].id) == 0)
+			return amazon_marketplaces[i].currency;
+	return NULL;
+}
+
 static const char *
 amazon_marketplace_currency(const json_t *order)
 {
-	const char *id = nx_json_str(order, "MarketplaceId");
-
-	if (id == NULL)
-		return NULL;
-	for (size_t i = 0; i < sizeof(amazon_marketplaces) / sizeof(amazon_marketplaces[0]); i++)
-		if (strcmp(id, amazon_marketplaces[i].id) == 0)
-			return amazon_marketplaces[i].currency;
-	return NULL;
+	return nx_amazon_marketplace_currency(nx_json_str(order, "MarketplaceId"));
 }
 
 /*
@@ -273,7 +286,7 @@ amazon_item(const json_t *order, const json_t *item, size_t i, NxOrder *o, Amazo
 /* ---------- the entry points ---------- */
 
 static int
-amazon_normalize(const json_t *order, NxOrder *o, NxError *err)
+amazon_v0_normalize(const json_t *order, NxOrder *o, NxError *err)
 {
 	const char *raw;
 	bool		status_known;
@@ -354,12 +367,22 @@ amazon_normalize(const json_t *order, NxOrder *o, NxError *err)
 }
 
 static int
+amazon_normalize(const json_t *order, NxOrder *o, NxError *err)
+{
+	if (nx_amazon_v2026_is_order(order))
+		return nx_amazon_v2026_normalize(order, o, err);
+	return amazon_v0_normalize(order, o, err);
+}
+
+static int
 amazon_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxError *err)
 {
 	const json_t *orders = nx_json_path(page, "payload.Orders");
 	const json_t *token = nx_json_path(page, "payload.NextToken");
 
 	(void) headers;
+	if (nx_amazon_v2026_is_page(page))
+		return nx_amazon_v2026_parse_page(page, out, err);
 	if (!json_is_object(page))
 		return nx_fail(err, "getOrders response: expected a JSON object");
 	if (!json_is_array(orders))
@@ -381,7 +404,7 @@ amazon_parse_page(const json_t *page, const json_t *headers, NxPage *out, NxErro
 			(out->next_cursor = nx_strdup(json_string_value(token))) == NULL)
 			return nx_fail(err, "out of memory");
 	}
-	if (nx_page_normalize_each(out, orders, "amazon", amazon_normalize, "AmazonOrderId") != NX_OK)
+	if (nx_page_normalize_each(out, orders, "amazon", amazon_v0_normalize, "AmazonOrderId") != NX_OK)
 		return nx_fail(err, "out of memory");
 	return NX_OK;
 }
@@ -394,6 +417,8 @@ amazon_classify(const json_t *order, const char **status, const char **fulfillme
 	const char *channel;
 	bool		status_known;
 
+	if (nx_amazon_v2026_is_order(order))
+		return nx_amazon_v2026_classify(order, status, fulfillment, marketplace_status, err);
 	if (amazon_classify_order(order, status, &status_known, fulfillment, &channel, &raw,
 							  err) != NX_OK)
 		return NX_FAIL;

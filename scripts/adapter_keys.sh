@@ -1,8 +1,9 @@
 #!/bin/bash
 # Write adapters/keys.c: for each marketplace, the JSON object keys its
-# adapter may read (every identifier-like string literal in its source and
-# in the shared readers, split at dots), and the keys whose values are kept
-# whole (the shipping address, stored as received).  The loader builds only
+# adapter may read (every identifier-like string literal in its sources,
+# adapters/<marketplace>*.c, and in the shared readers, split at dots), and
+# the keys whose values are kept whole (the shipping address, stored as
+# received; Amazon has one per API version).  The loader builds only
 # members with these keys and checks the rest without building them.
 # A superset is harmless; a missing key would lose data, so the unit tests
 # compare filtered and unfiltered results on every fixture, and the suite
@@ -13,7 +14,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/adapters/keys.c}
 shared="$here/adapters/json_util.c $here/adapters/canonical.c $here/adapters/money.c"
 declare -A whole=(
-  [amazon]=ShippingAddress [ebay]=shipTo [bol]=shipmentDetails [kaufland]=shipping_address
+  [amazon]="ShippingAddress deliveryAddress" [ebay]=shipTo [bol]=shipmentDetails [kaufland]=shipping_address
   [shopify]=shipping_address [zalando]=shipping_address [walmart]=postalAddress
 )
 {
@@ -22,12 +23,12 @@ declare -A whole=(
   for m in amazon ebay bol kaufland shopify zalando walmart; do
     echo
     echo "static const char *const ${m}_keep[] = {"
-    grep -ohE '"[A-Za-z_][A-Za-z0-9_.]*"' "$here/adapters/$m.c" $shared | tr -d '"' | tr '.' '\n' |
-      grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | grep -vx "${whole[$m]}" | LC_ALL=C sort -u |
+    grep -ohE '"[A-Za-z_][A-Za-z0-9_.]*"' "$here/adapters/$m"*.c $shared | tr -d '"' | tr '.' '\n' |
+      grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | grep -vxF "${whole[$m]// /$'\n'}" | LC_ALL=C sort -u |
       awk '{ printf "%s\"%s\",", (NR % 6 == 1 ? "\t" : " "), $0; if (NR % 6 == 0) printf "\n" } END { if (NR % 6) printf "\n" }'
     echo "	NULL"
     echo "};"
-    echo "static const char *const ${m}_whole[] = {\"${whole[$m]}\", NULL};"
+    echo "static const char *const ${m}_whole[] = {$(printf '"%s", ' ${whole[$m]})NULL};"
     echo "NxKeySet	nx_${m}_keys = {.keep = ${m}_keep, .whole = ${m}_whole};"
   done
 } > "$out"

@@ -8,6 +8,11 @@
 \set amazon_p2 `cat fixtures/amazon/orders_page2.json`
 \set amazon_items `(printf '{'; sep=''; for f in fixtures/amazon/order_items/*.json; do printf '%s"%s": ' "$sep" "$(basename "$f" .json)"; cat "$f"; sep=','; done; printf '}')`
 \set amazon_expected `cat fixtures/amazon/expected_canonical.json`
+-- Amazon Orders API v2026-01-01: the repository's own fixtures (test/ is copied along).
+\set amazon26_p1 `cat test/fixtures/amazon_v2026/orders_page1.json`
+\set amazon26_p2 `cat test/fixtures/amazon_v2026/orders_page2.json`
+\set amazon26_one `cat test/fixtures/amazon_v2026/get_order.json`
+\set amazon26_expected `cat test/fixtures/amazon_v2026/expected_canonical.json`
 \set ebay_p1 `cat fixtures/ebay/orders_page1.json`
 \set ebay_p2 `cat fixtures/ebay/orders_page2.json`
 \set ebay_p3 `cat fixtures/ebay/orders_page3_empty.json`
@@ -48,6 +53,11 @@ SELECT 'amazon' AS marketplace, pg_temp.diff(jsonb_agg(nexus.normalize_order('am
        :'amazon_expected') AS result
   FROM (SELECT jsonb_array_elements(:'amazon_p1'::jsonb -> 'payload' -> 'Orders') o
         UNION ALL SELECT jsonb_array_elements(:'amazon_p2'::jsonb -> 'payload' -> 'Orders')) s;
+-- The same marketplace name reads Orders v2026-01-01: searchOrders pages and a getOrder response.
+SELECT 'amazon v2026-01-01' AS marketplace, pg_temp.diff(
+         (nexus.normalize_page('amazon', :'amazon26_p1') -> 'orders') || (nexus.normalize_page('amazon', :'amazon26_p2') -> 'orders')
+         || jsonb_build_array(nexus.normalize_order('amazon', :'amazon26_one')),
+         :'amazon26_expected') AS result;
 SELECT 'ebay' AS marketplace, pg_temp.diff(
          (nexus.normalize_page('ebay', :'ebay_p1') -> 'orders') || (nexus.normalize_page('ebay', :'ebay_p2') -> 'orders'),
          :'ebay_expected') AS result;
@@ -70,6 +80,9 @@ SELECT 'bol' AS marketplace, pg_temp.diff(jsonb_agg(nexus.normalize_order('bol',
 SELECT nexus.normalize_page('ebay', :'ebay_p1') ->> 'next_cursor' IS NOT NULL AS ebay_has_next,
        nexus.normalize_page('ebay', :'ebay_p3') AS ebay_last_page;
 SELECT nexus.normalize_page('zalando', :'zalando_p3') AS zalando_last_page;
+-- Amazon v2026-01-01: pagination.nextToken, absent on the last page.
+SELECT nexus.normalize_page('amazon', :'amazon26_p1') ->> 'next_cursor' AS amazon26_next,
+       nexus.normalize_page('amazon', :'amazon26_p2') ->> 'next_cursor' AS amazon26_last;
 -- Shopify paginates by the Link header, passed as the page's headers.
 SELECT nexus.normalize_page('shopify', :'shopify_p1', :'shopify_h1') ->> 'next_cursor' AS shopify_next,
        nexus.normalize_page('shopify', :'shopify_p2', :'shopify_h2') ->> 'next_cursor' AS shopify_last;
@@ -85,6 +98,8 @@ SELECT nexus.normalize_order('etsy', '{}');
 SELECT nexus.normalize_order('shopify', '{"id": 1, "total_price": "abc"');
 SELECT nexus.normalize_order('shopify', '[1, 2, 3]');
 SELECT nexus.normalize_page('ebay', '{"orders": "none"}');
+-- An Amazon v2026-01-01 order without its status (no includedData=FULFILLMENT).
+SELECT nexus.normalize_order('amazon', ((:'amazon26_one'::jsonb) #- '{order,fulfillment}')::json);
 
 -- An unknown raw status keeps the order, maps to pending, and warns.
 SELECT o ->> 'status' AS status, o ->> 'marketplace_status' AS raw
@@ -120,6 +135,20 @@ SELECT nexus.ingest_orders(pg_temp.conn('zalando'), :'zalando_p1') - 'next_curso
 SELECT nexus.ingest_orders(pg_temp.conn('bol'), ((:'bol_details'::jsonb) -> 0)::json) AS bol_one;
 SELECT (r - 'detail_ids') AS bol_summary_page, jsonb_array_length(r -> 'detail_ids') AS ids
   FROM nexus.ingest_orders(pg_temp.conn('bol'), :'bol_p1') r;
+COMMIT;
+
+-- Amazon Orders v2026-01-01: searchOrders pages and a getOrder response.
+BEGIN;
+SELECT rest.as_user('mia', 'acme');
+SELECT nexus.ingest_orders(pg_temp.conn('amazon'), :'amazon26_p1') AS amazon26_p1;
+SELECT nexus.ingest_orders(pg_temp.conn('amazon'), :'amazon26_p2') AS amazon26_p2;
+SELECT nexus.ingest_orders(pg_temp.conn('amazon'), :'amazon26_one') AS amazon26_one;
+SELECT nexus.ingest_orders(pg_temp.conn('amazon'), :'amazon26_p2') AS amazon26_p2_again;
+SELECT o.external_order_id, o.status, o.marketplace_status, o.fulfillment_method, o.currency, o.subtotal,
+       o.tax_total, o.shipping_total, o.discount_total, o.total_amount, o.ship_country,
+       o.shipping_address ->> 'city' AS city,
+       (SELECT count(*) FROM nexus.order_items i WHERE i.order_id = o.id) AS items
+  FROM nexus.orders o WHERE o.marketplace = 'amazon' ORDER BY 1;
 COMMIT;
 
 -- The same payload again changes nothing.

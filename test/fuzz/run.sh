@@ -1,9 +1,10 @@
 #!/bin/bash
 # Build one libFuzzer target per adapter entry point (normalize, parse_page,
 # webhook, sync responses, webhook key responses) and run each for a bounded
-# time on a seed corpus made from the shared fixtures.  Any crash, leak or
-# sanitizer report fails the run and leaves the reproducer in
-# test/fuzz/build/<target>/.
+# time on a seed corpus made from the shared fixtures and the repository's
+# own (test/fixtures/<marketplace>_*/, e.g. Amazon's Orders v2026-01-01).
+# Any crash, leak or sanitizer report fails the run and leaves the
+# reproducer in test/fuzz/build/<target>/.
 #   usage: test/fuzz/run.sh [seconds per target, default 3] [marketplace...]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +20,17 @@ common="canonical.c country.c crypto.c json_parse.c json_util.c keys.c keyset.c 
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$root/adapters $(pkg-config --cflags jansson libcrypto)"
 libs="$(pkg-config --libs jansson libcrypto)"
 fail=0
+
+# The repository's own fixture files of marketplace $1 matching $2, each
+# copied into corpus $3 under its folder's name (the shared fixtures use
+# the same file names).
+own_fixtures() {
+  local f
+  for f in "$root/test/fixtures/$1"_*/$2; do
+    [ -f "$f" ] && cp "$f" "$3/$(basename "$(dirname "$f")")-$(basename "$f")"
+  done
+  return 0
+}
 
 # A headers file ("Name: value" lines) as one line of JSON, lower-case names.
 headers_json() {
@@ -39,8 +51,10 @@ for m in "${markets[@]}"; do
     dir="$build/$name"
     mkdir -p "$dir/corpus"
     case $entry in
-      1) find "$fixtures/$m" -name '*.json' -exec cp {} "$dir/corpus/" \; ;;
-      2) cp "$fixtures/$m"/orders_page*.json "$dir/corpus/" 2>/dev/null ;;
+      1) find "$fixtures/$m" -name '*.json' -exec cp {} "$dir/corpus/" \;
+         own_fixtures "$m" '*.json' "$dir/corpus" ;;
+      2) cp "$fixtures/$m"/orders_page*.json "$dir/corpus/" 2>/dev/null
+         own_fixtures "$m" 'orders_page*.json' "$dir/corpus" ;;
       3) ls "$fixtures/$m"/webhook_*.headers >/dev/null 2>&1 || continue
          for h in "$fixtures/$m"/webhook_*.headers; do
            { headers_json "$h"; cat "${h%.headers}.json"; } > "$dir/corpus/$(basename "${h%.headers}")"
@@ -57,7 +71,8 @@ for m in "${markets[@]}"; do
       5) ls "$fixtures/$m"/*key*_response.json >/dev/null 2>&1 || continue
          cp "$fixtures/$m"/*key*_response.json "$dir/corpus/" ;;
     esac
-    srcs="$root/adapters/$m.c"
+    # the adapter and its other halves (amazon_v2026.c)
+    srcs=$(echo "$root/adapters/$m"*.c)
     for c in $common; do srcs="$srcs $root/adapters/$c"; done
     if ! clang $cflags -DNX_ADAPTER=nx_${m}_adapter -DNX_ENTRY=$entry \
          -o "$dir/fuzz" "$here/fuzz_adapter.c" $srcs $libs 2> "$dir/build.log"; then
