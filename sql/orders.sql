@@ -146,7 +146,7 @@ SELECT nexus.ingest_orders(pg_temp.conn('amazon'), :'amazon26_one') AS amazon26_
 SELECT nexus.ingest_orders(pg_temp.conn('amazon'), :'amazon26_p2') AS amazon26_p2_again;
 SELECT o.external_order_id, o.status, o.marketplace_status, o.fulfillment_method, o.currency, o.subtotal,
        o.tax_total, o.shipping_total, o.discount_total, o.total_amount, o.ship_country,
-       o.shipping_address ->> 'city' AS city,
+       o.shipping_address ->> 'postalCode' AS postal_code,
        (SELECT count(*) FROM nexus.order_items i WHERE i.order_id = o.id) AS items
   FROM nexus.orders o WHERE o.marketplace = 'amazon' ORDER BY 1;
 COMMIT;

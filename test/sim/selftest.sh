@@ -73,7 +73,7 @@ check "control API answers" test "$(ctl GET /health)" = '{"ok":true}'
 # ---------------------------------------------------------------- parse_page
 PP=
 if cc -std=gnu11 -O1 -I"$root/adapters" $(pkg-config --cflags jansson libcrypto) -o "$tmp/parse_page" \
-    "$here/parse_page.c" "$root"/adapters/{canonical,country,crypto,json_parse,json_util,keys,keyset,money,request,timeutil,registry,amazon,ebay,bol,kaufland,shopify,zalando,walmart}.c \
+    "$here/parse_page.c" "$root"/adapters/{canonical,country,crypto,json_parse,json_util,keys,keyset,money,request,timeutil,registry,amazon,amazon_v2026,ebay,bol,kaufland,shopify,zalando,walmart}.c \
     $(pkg-config --libs jansson libcrypto) > "$tmp/cc.log" 2>&1; then
   PP=$tmp/parse_page
   ok "parse_page builds against the adapters"
