@@ -590,8 +590,9 @@ typedef struct NxAdapter
 	/*
 	 * Marketplaces whose list pages lack part of an order: bol and Kaufland
 	 * list summaries (parse_page gives detail_ids, and the detail response
-	 * is a whole order); Amazon lists orders without items (page_orders
-	 * gives them, each completed by its orderItems pages).  NULL elsewhere.
+	 * is a whole order); Amazon's Orders v0 lists orders without items
+	 * (page_orders gives them, each completed by its orderItems pages).
+	 * NULL elsewhere.
 	 * detail_request: the request for id, cursor NULL or the detail's next
 	 * page.
 	 */
@@ -601,7 +602,9 @@ typedef struct NxAdapter
 	/*
 	 * Amazon: the orders of a list page that need their items, as a new
 	 * object mapping each order id to its order object (in page order);
-	 * NULL elsewhere.
+	 * NULL elsewhere.  *orders NULL after NX_OK: the page's orders are
+	 * whole (Orders v2026-01-01 lists items inline), so nothing is fetched
+	 * for them and the page is stored as parse_page reads it.
 	 */
 	int			(*page_orders) (const json_t *page, json_t **orders, NxError *err);
 

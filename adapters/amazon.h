@@ -25,6 +25,17 @@ extern bool nx_amazon_v2026_is_order(const json_t *doc);
 /* True for a searchOrders page: a top-level "orders" member and no v0 "payload". */
 extern bool nx_amazon_v2026_is_page(const json_t *page);
 
+/* The value of config.orders_api that selects v2026-01-01 for a connection's sync. */
+#define NX_AMAZON_V2026 "2026-01-01"
+
+/*
+ * The searchOrders URL (malloc'd into *url): orders of region's
+ * marketplace updated since, with the includedData the mapping needs; the
+ * page after cursor (a pagination.nextToken) when cursor is not NULL.
+ */
+extern int	nx_amazon_v2026_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor,
+									 int max_page, char **url, NxError *err);
+
 extern int	nx_amazon_v2026_normalize(const json_t *doc, NxOrder *o, NxError *err);
 extern int	nx_amazon_v2026_parse_page(const json_t *page, NxPage *out, NxError *err);
 extern int	nx_amazon_v2026_classify(const json_t *doc, const char **status,

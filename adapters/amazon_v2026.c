@@ -60,6 +60,15 @@
  * - The next cursor is pagination.nextToken; the last page has no
  *	 pagination, and an empty token ends the listing too.
  *
+ * Sync (doc/sync_protocol.md), for a connection whose config says
+ * orders_api "2026-01-01": searchOrders with lastUpdatedAfter, the
+ * connection's marketplace id, includedData BUYER, RECIPIENT, PROCEEDS,
+ * FULFILLMENT and PACKAGES (what the mapping above reads) and
+ * maxResultsPerPage; a next page sends the same parameters again with
+ * paginationToken, as the model's Pagination asks ("All other parameters
+ * must be provided with the same values").  Array parameters are
+ * comma-separated (the model gives no collectionFormat: csv).
+ *
  * Present-but-wrong values fail with the field's path; absent optional
  * fields become nulls.
  *
@@ -551,5 +560,47 @@ nx_amazon_v2026_classify(const json_t *doc, const char **status, const char **fu
 		return NX_FAIL;
 	if ((*marketplace_status = nx_strdup(raw)) == NULL)
 		return nx_fail(err, "out of memory");
+	return NX_OK;
+}
+
+/* ---------- sync requests ---------- */
+
+/* The sections the mapping reads; without FULFILLMENT no status, without PROCEEDS no money. */
+#define V2026_INCLUDED "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT,PACKAGES"
+
+int
+nx_amazon_v2026_list_url(const NxSyncContext *ctx, int64_t since, const char *cursor,
+						 int max_page, char **url, NxError *err)
+{
+	char	   *region;
+	char	   *token = NULL;
+	char		when[32];
+	int			n = nx_page_size(ctx, max_page);
+
+	*url = NULL;
+	if (nx_nonempty(ctx->region) == NULL)
+		return nx_fail(err, "region: missing (the Amazon marketplace id)");
+	if (cursor != NULL && cursor[0] == '\0')
+		return nx_fail(err, "cursor: empty nextToken");
+	/* every page repeats the filters, so since must be good on every page */
+	if (nx_check_since(since, err) != NX_OK)
+		return NX_FAIL;
+
+	nx_time_format(since, when, sizeof(when));
+	region = nx_url_encode(ctx->region);
+	if (cursor != NULL && (token = nx_url_encode(cursor)) == NULL)
+	{
+		free(region);
+		return nx_fail(err, "list request: out of memory");
+	}
+	if (region != NULL)
+		*url = nx_sprintf("%s/orders/2026-01-01/orders?lastUpdatedAfter=%s&marketplaceIds=%s"
+						  "&includedData=" V2026_INCLUDED "&maxResultsPerPage=%d%s%s",
+						  ctx->api_base, when, region, n, token ? "&paginationToken=" : "",
+						  token ? token : "");
+	free(region);
+	free(token);
+	if (*url == NULL)
+		return nx_fail(err, "list request: out of memory");
 	return NX_OK;
 }

@@ -29,11 +29,12 @@ static const char *const amazon_keep[] = {
 	"fulfillment", "fulfillmentStatus", "fulfillment_method", "grandTotal", "h", "items",
 	"lastUpdatedTime", "line_total", "lwa_client_id", "lwa_client_secret", "marketplace", "marketplaceId",
 	"marketplace_status", "message", "nextToken", "order", "orderId", "orderItemId",
-	"orderItems", "order_number", "ordered_at", "orders", "packageStatus", "packages",
-	"pagination", "payload", "price", "proceeds", "product", "quantity",
-	"quantityOrdered", "recipient", "refresh_token", "salesChannel", "sellerSku", "ship_country",
-	"shipping_total", "sku", "status", "subtotal", "tax_total", "title",
-	"total_amount", "type", "unitPrice", "unit_price", "updated_at",
+	"orderItems", "order_number", "ordered_at", "orders", "orders_api", "packageStatus",
+	"packages", "pagination", "payload", "price", "proceeds", "product",
+	"quantity", "quantityOrdered", "recipient", "refresh_token", "salesChannel", "sellerSku",
+	"ship_country", "shipping_total", "sku", "status", "subtotal", "tax_total",
+	"title", "total_amount", "type", "unitPrice", "unit_price", "updated_at",
+	"v0",
 	NULL
 };
 static const char *const amazon_whole[] = {"ShippingAddress", "deliveryAddress", NULL};

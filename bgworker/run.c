@@ -585,7 +585,25 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 
 	run->list_in_flight = false;
 
-	if (run->a->detail_request == NULL)
+	/*
+	 * Amazon on Orders v2026-01-01 lists whole orders: page_orders gives
+	 * none to complete, and the page is stored as it is, with no detail
+	 * request and so no draw on the detail bucket.
+	 */
+	if (run->a->page_orders && run->a->page_orders(doc, &orders, &err) != NX_OK)
+	{
+		NxError		perr = {{0}};
+
+		/* parse_page words a refused page best (Amazon's errors array) */
+		nx_page_init(&p);
+		if (run->a->parse_page(doc, headers, &p, &perr) != NX_OK)
+			err = perr;
+		nx_page_free(&p);
+		transient(run, TAG_LIST, now_ms, "not a valid %s list page: %s", run->marketplace, err.msg);
+		clear_page(run);
+		return;
+	}
+	if (run->a->detail_request == NULL || (run->a->page_orders && orders == NULL))
 	{
 		MemoryContext old = MemoryContextSwitchTo(run->mcxt);
 		char	   *error = NULL;
@@ -606,9 +624,10 @@ take_page(NexusRun *run, json_t *doc, json_t *headers, int64 now_ms)
 
 	/* bol, Kaufland (detail ids) and Amazon (orders without items) */
 	nx_page_init(&p);
-	if (run->a->parse_page(doc, headers, &p, &err) != NX_OK ||
-		(run->a->page_orders && run->a->page_orders(doc, &orders, &err) != NX_OK))
+	if (run->a->parse_page(doc, headers, &p, &err) != NX_OK)
 	{
+		if (orders)
+			json_decref(orders);
 		nx_page_free(&p);
 		transient(run, TAG_LIST, now_ms, "not a valid %s list page: %s", run->marketplace, err.msg);
 		clear_page(run);

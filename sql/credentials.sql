@@ -67,6 +67,17 @@ SELECT account_name, region FROM nexus.marketplace_connections
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}', sync_interval => '5 minutes')$$) AS bad_interval;
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}', config => '[]')$$) AS bad_config;
 SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'Acme NL', '{"client_id": "a", "client_secret": "b"}')$$) AS duplicate;
+-- Amazon's Orders API version: v0 (the default) or 2026-01-01, and nothing else.
+SELECT rest.try($$SELECT nexus.connect_marketplace('amazon', 'x v2026', '{"lwa_client_id": "a", "lwa_client_secret": "b", "refresh_token": "r26"}', '{"orders_api": "2026-01-01"}', region => 'ATVPDKIKX0DER')$$) AS orders_api_2026;
+SELECT rest.try($$SELECT nexus.connect_marketplace('amazon', 'x v0', '{"lwa_client_id": "a", "lwa_client_secret": "b", "refresh_token": "r0"}', '{"orders_api": "v0"}', region => 'ATVPDKIKX0DER')$$) AS orders_api_v0;
+SELECT rest.try($$SELECT nexus.connect_marketplace('amazon', 'x bad', '{"lwa_client_id": "a", "lwa_client_secret": "b", "refresh_token": "r"}', '{"orders_api": "2026-01"}', region => 'ATVPDKIKX0DER')$$) AS orders_api_bad;
+SELECT rest.try($$SELECT nexus.connect_marketplace('amazon', 'x num', '{"lwa_client_id": "a", "lwa_client_secret": "b", "refresh_token": "r"}', '{"orders_api": 2026}', region => 'ATVPDKIKX0DER')$$) AS orders_api_number;
+SELECT rest.try($$SELECT nexus.connect_marketplace('bol', 'x', '{"client_id": "a", "client_secret": "b"}', '{"orders_api": "v0"}')$$) AS orders_api_not_amazon;
+ROLLBACK;
+-- The hint a seller sees for an Orders API version that does not exist:
+BEGIN;
+SELECT rest.as_user('adam', 'acme');
+SELECT nexus.connect_marketplace('amazon', 'A', '{"lwa_client_id": "a", "lwa_client_secret": "b", "refresh_token": "r"}', '{"orders_api": "v2026"}', region => 'ATVPDKIKX0DER');
 ROLLBACK;
 -- The detail and hint a seller sees for a missing key:
 BEGIN;

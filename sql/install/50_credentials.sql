@@ -106,6 +106,19 @@ BEGIN
   IF p_config IS NULL OR jsonb_typeof(p_config) <> 'object' THEN
     RAISE EXCEPTION 'config must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- The Orders API version Amazon is listed with (doc/sync_protocol.md);
+  -- a value the workers would not understand fails here, not at the next sync.
+  IF p_config ? 'orders_api' THEN
+    IF p_marketplace <> 'amazon' THEN
+      RAISE EXCEPTION 'config orders_api is an Amazon setting, and this is a % connection', p_marketplace
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Leave orders_api out of the config.';
+    ELSIF p_config -> 'orders_api' NOT IN ('"v0"'::jsonb, '"2026-01-01"'::jsonb) THEN
+      RAISE EXCEPTION 'invalid config orders_api %', p_config -> 'orders_api'
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use "2026-01-01" to sync with Orders API v2026-01-01, or "v0" (the default, deprecated by Amazon).';
+    END IF;
+  END IF;
   IF p_interval IS NULL OR p_interval NOT IN ('15 minutes', '1 hour', '4 hours', '1 day') THEN
     RAISE EXCEPTION 'unsupported sync interval "%"', coalesce(p_interval::text, '')
       USING ERRCODE = 'invalid_parameter_value',

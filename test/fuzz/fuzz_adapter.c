@@ -111,8 +111,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cursor = strndup(b, blen);
 		if (cursor && a->list_request)
 		{
+			json_t	   *v2026 = json_pack("{s:s}", "orders_api", "2026-01-01");
+			const json_t *config = ctx.config;
+
 			if (a->list_request(&ctx, 1741500000, cursor, &req, &err) == NX_OK)
 				nx_request_free(&req);
+			/* Amazon lists with searchOrders for such a connection; the others ignore it */
+			ctx.config = v2026;
+			if (a->list_request(&ctx, 1741500000, cursor, &req, &err) == NX_OK)
+				nx_request_free(&req);
+			ctx.config = config;
+			json_decref(v2026);
 			if (a->detail_request && a->detail_request(&ctx, cursor, cursor, &req, &err) == NX_OK)
 				nx_request_free(&req);
 		}

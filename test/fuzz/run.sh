@@ -64,6 +64,11 @@ for m in "${markets[@]}"; do
            h=${f%.json}.headers
            { if [ -f "$h" ]; then headers_json "$h"; else echo '{}'; fi; cat "$f"; } > "$dir/corpus/$(basename "$f")"
          done
+         # the repository's own pages (Amazon's searchOrders, paced at its documented rate)
+         for f in "$root/test/fixtures/$m"_*/orders_page*.json; do
+           [ -f "$f" ] || continue
+           { echo '{"x-amzn-ratelimit-limit": "0.0056"}'; cat "$f"; } > "$dir/corpus/$(basename "$(dirname "$f")")-$(basename "$f")"
+         done
          for h in "$fixtures/$m"/throttled_429.headers; do
            [ -f "$h" ] && { headers_json "$h"; echo '{"access_token": "t", "expires_in": 299}'; } > "$dir/corpus/throttled"
          done ;;

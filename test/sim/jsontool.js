@@ -9,6 +9,8 @@
 //   summary FILE             "id updated_at items" per order of GET /_sim/accounts/<id>/orders
 //   canon FILE               "id updated_at items" per line of canonical JSON (parse_page --order)
 //   amazon-split PAGE DIR    each order of a getOrders page into DIR/<id>.order.json; prints the ids
+//   amazon-v2026-split PAGE DIR  each order of a searchOrders page into DIR/<id>.order.json; prints the ids
+//   amazon-totals SIM CANON  total_amount and subtotal of the account's orders against nexus's
 //   amazon-merge DIR ID      DIR/ID.order.json + DIR/ID.items.<n>.json -> DIR/ID.merged.json
 //                            (the orderItems pages' OrderItems as the order's OrderItems)
 //   is-json FILE             exit 0 when FILE holds one JSON document
@@ -64,6 +66,32 @@ switch (cmd) {
       console.log(o.AmazonOrderId);
     }
     break;
+  case 'amazon-v2026-split':
+    for (const o of read(args[0]).orders) {
+      fs.writeFileSync(path.join(args[1], `${o.orderId}.order.json`), JSON.stringify(o));
+      console.log(o.orderId);
+    }
+    break;
+  case 'amazon-totals': {
+    // SIM (the account's orders) against CANON (canonical orders, one a line):
+    // total_amount and subtotal as numbers, null where either says null
+    const canon = new Map();
+    for (const line of fs.readFileSync(args[1], 'utf8').split('\n')) {
+      if (line.trim()) canon.set(JSON.parse(line).external_order_id, JSON.parse(line));
+    }
+    const num = (v) => (v == null ? null : Number(v));
+    let bad = 0;
+    for (const o of read(args[0])) {
+      const c = canon.get(o.external_order_id);
+      for (const k of ['total_amount', 'subtotal']) {
+        if (!c || num(c[k]) !== num(o[k])) {
+          console.log(`${o.external_order_id} ${k}: nexus ${c ? c[k] : 'no order'}, simulator ${o[k]}`);
+          bad++;
+        }
+      }
+    }
+    process.exit(bad ? 1 : 0);
+  }
   case 'amazon-merge': {
     const [dir, id] = args;
     const order = read(path.join(dir, `${id}.order.json`));

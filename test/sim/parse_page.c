@@ -28,8 +28,8 @@
  *	  Build (from the repository root):
  *		cc -std=gnu11 -O1 -Iadapters $(pkg-config --cflags jansson libcrypto) \
  *		   test/sim/parse_page.c adapters/{canonical,country,crypto,json_parse,\
- *		   json_util,money,request,timeutil,registry,amazon,ebay,bol,kaufland,\
- *		   shopify,zalando,walmart}.c $(pkg-config --libs jansson libcrypto)
+ *		   json_util,keys,keyset,money,request,timeutil,registry,amazon,amazon_v2026,\
+ *		   ebay,bol,kaufland,shopify,zalando,walmart}.c $(pkg-config --libs jansson libcrypto)
  *
  *-------------------------------------------------------------------------
  */

@@ -88,6 +88,11 @@ since_day=${since%%T*}
 
 AZ_REGION=ATVPDKIKX0DER
 AZ=$(mkacct '{"marketplace":"amazon","credentials":{"lwa_client_id":"amzn1.app.sim","lwa_client_secret":"az-secret","refresh_token":"Atzr|sim-refresh"},"region":"'$AZ_REGION'","orders":8,"seed":"az","start":"'$start'","step_seconds":1800,"items_page_size":1}')
+# An Amazon seller on Orders API v2026-01-01: searchOrders, items inline.
+AZ26=$(mkacct '{"marketplace":"amazon","credentials":{"lwa_client_id":"amzn1.app.sim","lwa_client_secret":"az-secret","refresh_token":"Atzr|sim-refresh-26"},"region":"'$AZ_REGION'","orders":8,"seed":"az26","start":"'$start'","step_seconds":1800,"orders_api":"2026-01-01"}')
+check "an Amazon account on Orders API 2026-01-01 is created" test -n "$AZ26"
+code=$(curl -s -o "$tmp/r" -w '%{http_code}' -X POST -d '{"marketplace":"amazon","credentials":{"lwa_client_id":"a","lwa_client_secret":"b","refresh_token":"r-x"},"region":"'$AZ_REGION'","orders_api":"2026"}' "$SIM/_sim/accounts")
+check "an Amazon account with an orders_api other than v0 or 2026-01-01 is refused (400)" test "$code" = 400
 EB=$(mkacct '{"marketplace":"ebay","credentials":{"client_id":"eb-client","client_secret":"eb-secret","refresh_token":"v^1.1#r"},"orders":7,"seed":"eb","start":"'$start'","step_seconds":1800}')
 BO=$(mkacct '{"marketplace":"bol","credentials":{"client_id":"bol-client","client_secret":"bol-secret"},"orders":120,"seed":"bo","start":"'$start'","step_seconds":600}')
 KL_KEY=35f5dba43b471cd2ad28fd68e4825e2b
@@ -188,6 +193,24 @@ walk_amazon() {
     is_code 200 || { bad "amazon items of $id" "HTTP $code"; return 1; }
     J amazon-merge "$d" "$id"
   done < "$d/ids"
+}
+
+# searchOrders: every page sends the same filters, the next ones with paginationToken.
+AZ26_Q="lastUpdatedAfter=$since&marketplaceIds=$AZ_REGION&includedData=BUYER,RECIPIENT,PROCEEDS,FULFILLMENT,PACKAGES&maxResultsPerPage=3"
+walk_amazon_v2026() {
+  local d=$1 n=1 tok next
+  tok=$(amazon_token Atzr%7Csim-refresh-26) || { bad "amazon_v2026 token" "HTTP $code"; return 1; }
+  amazon_h "$tok"
+  req "$d/page1.json" GET "$SIM/amazon/orders/2026-01-01/orders?$AZ26_Q" "${H[@]}"
+  while :; do
+    is_code 200 || { bad "amazon_v2026 page $n" "HTTP $code $(head -c 200 "$d/page$n.json")"; return 1; }
+    J amazon-v2026-split "$d/page$n.json" "$d" >> "$d/ids"
+    next=$(J get "$d/page$n.json" pagination.nextToken)
+    [ -n "$next" ] || break
+    n=$((n + 1))
+    [ $n -le 60 ] || { bad "amazon_v2026 pages end"; return 1; }
+    req "$d/page$n.json" GET "$SIM/amazon/orders/2026-01-01/orders?$AZ26_Q" -G --data-urlencode "paginationToken=$next" "${H[@]}"
+  done
 }
 
 walk_ebay() {
@@ -358,6 +381,12 @@ parse_dir() { # parse_dir M DIR
     walmart_ca)
       for f in "$d"/page*.json; do pp_page walmart "$f"; done
       ;;
+    amazon_v2026)
+      # the pages for ids and items; each order alone for its money
+      for f in "$d"/page*.json; do pp_page amazon "$f"; done
+      : > "$d/totals.json"
+      while read -r id; do "$PP" amazon --order "$d/$id.order.json" >> "$d/totals.json" 2>> "$d/failures"; done < "$d/ids"
+      ;;
     *)
       for f in "$d"/page*.json; do pp_page "$m" "$f"; done
       ;;
@@ -407,6 +436,14 @@ run_marketplace() { # run_marketplace M ACCOUNT TAG
     kaufland)
       if cmp -s "$dir/ids" "$dir/details"; then ok "kaufland $tag: list pages give the id_order values as detail ids"; else bad "kaufland $tag: detail ids"; fi
       ;;
+    amazon_v2026)
+      check "amazon_v2026 $tag: no order needs a request of its own (no detail ids)" test ! -s "$dir/details"
+      if out=$(J amazon-totals "$dir/sim.json" "$dir/totals.json"); then
+        ok "amazon_v2026 $tag: nexus's total_amount and subtotal equal the simulator's for every order"
+      else
+        bad "amazon_v2026 $tag: totals equal the simulator's" "$(head -3 <<<"$out" | tr '\n' ' ')"
+      fi
+      ;;
     walmart_ca)
       check "walmart_ca $tag: every charge is in CAD and every order ships to Canada" \
         test "$(cat "$dir"/page*.json | grep -o '"currency":"[A-Z]*"' | sort -u)" = '"currency":"CAD"' -a \
@@ -415,7 +452,7 @@ run_marketplace() { # run_marketplace M ACCOUNT TAG
   esac
 }
 
-ACCOUNTS=("amazon $AZ" "ebay $EB" "bol $BO" "kaufland $KL" "shopify $SH" "zalando $ZA" "walmart $WM" "walmart_ca $WC")
+ACCOUNTS=("amazon $AZ" "amazon_v2026 $AZ26" "ebay $EB" "bol $BO" "kaufland $KL" "shopify $SH" "zalando $ZA" "walmart $WM" "walmart_ca $WC")
 for a in "${ACCOUNTS[@]}"; do run_marketplace $a initial; done
 
 # Every order moves along its lifecycle twice and two new ones appear; the
@@ -451,6 +488,35 @@ req "$tmp/r" GET "$SIM/amazon/orders/v0/orders?MarketplaceIds=$AZ_REGION&LastUpd
 expect "amazon refuses MaxResultsPerPage above 100" 400
 req "$tmp/r" GET "$SIM/amazon/orders/v0/orders?MarketplaceIds=A1PA6795UKMFR9&LastUpdatedAfter=$since" "${H[@]}"
 expect "amazon refuses a marketplace id that is not the account's" 400
+# Each Amazon account lists with its own Orders API version only.
+req "$tmp/r" GET "$SIM/amazon/orders/2026-01-01/orders?$AZ26_Q" "${H[@]}"
+expect "amazon refuses searchOrders for an account on Orders API v0 (400)" 400 'Orders API v0'
+amazon_h "$(amazon_token Atzr%7Csim-refresh-26)"
+req "$tmp/r" GET "$SIM/amazon/orders/v0/orders?MarketplaceIds=$AZ_REGION&LastUpdatedAfter=$since" "${H[@]}"
+expect "amazon refuses getOrders for an account on Orders API 2026-01-01 (400)" 400 '2026-01-01/orders'
+req "$tmp/r" GET "$SIM/amazon/orders/v0/orders/$(J get <(ctl GET "/accounts/$AZ26/orders") 0.external_order_id)/orderItems" "${H[@]}"
+expect "amazon refuses getOrderItems for an account on Orders API 2026-01-01 (400)" 400 '2026-01-01/orders'
+Q26="$SIM/amazon/orders/2026-01-01/orders"
+req "$tmp/r" GET "$Q26?marketplaceIds=$AZ_REGION&includedData=FULFILLMENT" "${H[@]}"
+expect "searchOrders refuses a request without lastUpdatedAfter or createdAfter" 400 lastUpdatedAfter
+req "$tmp/r" GET "$Q26?lastUpdatedAfter=$since&includedData=FULFILLMENT" "${H[@]}"
+expect "searchOrders refuses a request without marketplaceIds" 400 marketplaceIds
+req "$tmp/r" GET "$Q26?lastUpdatedAfter=$since&marketplaceIds=A1PA6795UKMFR9" "${H[@]}"
+expect "searchOrders refuses a marketplace id that is not the account's" 400 A1PA6795UKMFR9
+req "$tmp/r" GET "$Q26?lastUpdatedAfter=$since&marketplaceIds=$AZ_REGION&includedData=BUYER,ITEMS" "${H[@]}"
+expect "searchOrders refuses an includedData value the model does not list" 400 ITEMS
+for n in 0 101; do
+  req "$tmp/r" GET "$Q26?lastUpdatedAfter=$since&marketplaceIds=$AZ_REGION&maxResultsPerPage=$n" "${H[@]}"
+  expect "searchOrders refuses maxResultsPerPage=$n (1..100)" 400 maxResultsPerPage
+done
+req "$tmp/r" GET "$Q26?$AZ26_Q&paginationToken=bm90LWEtdG9rZW4" "${H[@]}"
+expect "searchOrders refuses a paginationToken it did not issue" 400 paginationToken
+next=$(J get "$tmp/amazon_v2026.initial/page1.json" pagination.nextToken)
+req "$tmp/r" GET "$Q26?${AZ26_Q/lastUpdatedAfter=$since/lastUpdatedAfter=$start}" -G --data-urlencode "paginationToken=$next" "${H[@]}"
+expect "searchOrders refuses a paginationToken sent with other filter values" 400 'other filter values'
+req "$tmp/r" GET "$Q26?${AZ26_Q/maxResultsPerPage=3/maxResultsPerPage=2}" -G --data-urlencode "paginationToken=$next" "${H[@]}"
+expect "searchOrders takes another maxResultsPerPage with a paginationToken" 200
+amazon_h "$(amazon_token)"
 amazon_token wrong >/dev/null; cp "$tmp/tok" "$tmp/r"
 expect "amazon token endpoint refuses a bad refresh token (400 invalid_grant)" 400 invalid_grant
 amazon_token Atzr%7Csim-refresh wrong >/dev/null; cp "$tmp/tok" "$tmp/r"
@@ -690,7 +756,7 @@ check "stats keep refusals with their reasons" grep -q 'Shop-Timestamp outside t
 check "stats record max_in_flight ($(J get "$tmp/stats.json" max_in_flight))" test "$(J get "$tmp/stats.json" max_in_flight)" -ge 6
 ctl POST /stats/reset > /dev/null
 check "stats reset" test "$(J get <(ctl GET /stats) requests)" = 0
-check "DELETE /_sim/accounts removes all accounts" test "$(J get <(ctl DELETE /accounts) removed)" = 10 -a "$(ctl GET /accounts)" = '[]'
+check "DELETE /_sim/accounts removes all accounts" test "$(J get <(ctl DELETE /accounts) removed)" = 11 -a "$(ctl GET /accounts)" = '[]'
 
 # ---------------------------------------------------------------- webhook signing keys
 # The key endpoints give keys that verify what /_sim/webhooks/sign signs.

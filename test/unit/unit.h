@@ -172,6 +172,9 @@ typedef struct NxTestKey
 } NxTestKey;
 extern const char *nx_test_key_lookup(void *ctx, const char *key_id);
 
+/* A fixture of test/fixtures/amazon_v2026 (test_amazon_v2026.c); NULL after a failed check. */
+extern json_t *nx_amazon_v2026_fixture(const char *name);
+
 /* ---------- sync request checks (request_checks.c) ---------- */
 
 /*

@@ -83,12 +83,13 @@ region_for() {
   case $1 in amazon) echo ATVPDKIKX0DER ;; ebay) echo 77 ;; kaufland) echo de ;; *) echo "" ;; esac
 }
 
-# connect SIMPORT MARKET N ORDERS [PAGE_SIZE] [EXTRA_ACCOUNT_JSON] [REGION]: a
-# simulator account with ORDERS orders and a nexus connection to it, both of
-# REGION when given (else the marketplace's usual one); prints
-# "<connection id> <account id>".
+# connect SIMPORT MARKET N ORDERS [PAGE_SIZE] [EXTRA_ACCOUNT_JSON] [REGION]
+# [EXTRA_CONFIG_JSON]: a simulator account with ORDERS orders and a nexus
+# connection to it, both of REGION when given (else the marketplace's usual
+# one), the connection's config with the members of EXTRA_CONFIG_JSON
+# (`"orders_api": "2026-01-01"`) added; prints "<connection id> <account id>".
 connect() {
-  local sp=$1 m=$2 n=$3 orders=$4 page=${5:-0} extra=${6:-} region=${7:-}
+  local sp=$1 m=$2 n=$3 orders=$4 page=${5:-0} extra=${6:-} region=${7:-} cfg_extra=${8:-}
   local creds acct conn base cfg
   creds=$(creds_for "$m" "$n")
   [ -n "$region" ] || region=$(region_for "$m")
@@ -98,7 +99,7 @@ connect() {
            \"step_seconds\": 300 ${extra:+, $extra}}" | sed -n 's/.*"account": *"\([^"]*\)".*/\1/p')
   [ -n "$acct" ] || { echo "sim account for $m failed" >&2; return 1; }
   base="http://127.0.0.1:$sp/$m"
-  cfg="{\"api_base_url\": \"$base\", \"auth_base_url\": \"$base\"$([ "$page" != 0 ] && echo ", \"page_size\": $page")}"
+  cfg="{\"api_base_url\": \"$base\", \"auth_base_url\": \"$base\"$([ "$page" != 0 ] && echo ", \"page_size\": $page")${cfg_extra:+, $cfg_extra}}"
   conn=$(q "SELECT nexus.connect_marketplace('$m', '$m $n', '$creds', '$cfg', region => $([ -n "$region" ] && echo "'$region'" || echo NULL))
             FROM (SELECT set_config('request.jwt.claims', json_build_object('sub', '00000000-0000-4000-8000-000000000001',
                     'app_metadata', json_build_object('tenant_id', (SELECT tenant_id FROM nexus.tenants WHERE slug = 'sync')))::text, true)) x")
@@ -142,6 +143,28 @@ SQL
 )
   if [ -n "$out" ]; then
     echo "connection $conn differs from simulator account $acct:" >&2
+    echo "$out" >&2
+    return 1
+  fi
+}
+
+# compare_items SIMPORT CONN ACCOUNT: each of nexus's orders of the
+# connection has as many items as the simulator's order.
+compare_items() {
+  local sp=$1 conn=$2 acct=$3 json out
+  json=$(sim "$sp" GET "/_sim/accounts/$acct/orders") || return 1
+  out=$(psql_at "$dir/pg" "$PGPORT_" "${PGDB_:-postgres}" -At -v sim="$json" -v conn="$conn" <<'SQL'
+SELECT s.external_order_id || format(': %s items in nexus, %s on the marketplace', count(i.*), s.items)
+  FROM json_to_recordset(:'sim'::json) AS s(external_order_id text, items integer)
+  LEFT JOIN nexus.orders o ON o.connection_id = :'conn' AND o.external_order_id = s.external_order_id
+  LEFT JOIN nexus.order_items i ON i.tenant_id = o.tenant_id AND i.order_id = o.id
+ GROUP BY s.external_order_id, s.items
+HAVING count(i.*) <> s.items
+ ORDER BY 1 LIMIT 20;
+SQL
+)
+  if [ -n "$out" ]; then
+    echo "connection $conn: items differ from simulator account $acct:" >&2
     echo "$out" >&2
     return 1
   fi

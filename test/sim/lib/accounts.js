@@ -7,7 +7,7 @@ const gen = require('./gen');
 const time = require('./time');
 
 const OPTION_KEYS = ['marketplace', 'credentials', 'region', 'orders', 'seed', 'start', 'step_seconds', 'latency_ms',
-  'lean', 'items_page_size', 'token_lifetime', 'amazon_rate_limit'];
+  'lean', 'items_page_size', 'token_lifetime', 'amazon_rate_limit', 'orders_api'];
 
 function fail(status, message) {
   const e = new Error(message);
@@ -27,6 +27,7 @@ function create(spec, markets, store) {
   const mod = markets[spec.marketplace];
   if (!mod) fail(400, `marketplace must be one of ${Object.keys(markets).join(', ')}`);
   if (!spec.credentials || typeof spec.credentials !== 'object') fail(400, 'credentials must be an object');
+  if (spec.orders_api != null && spec.marketplace !== 'amazon') fail(400, 'orders_api is an Amazon setting');
   const problem = mod.validate(spec);
   if (problem) fail(400, problem);
   const n = spec.orders == null ? 10 : spec.orders;
@@ -55,6 +56,7 @@ function create(spec, markets, store) {
     itemsPageSize: positive('items_page_size', spec.items_page_size) || null,
     tokenLifetime: positive('token_lifetime', spec.token_lifetime) || null,
     amazonRateLimit: spec.amazon_rate_limit == null ? null : String(spec.amazon_rate_limit),
+    ordersApi: spec.orders_api == null ? null : String(spec.orders_api),
   };
   const id = mod.identity(acc);
   if (store.ofMarketplace(acc.marketplace).some((a) => mod.identity(a) === id)) {
@@ -111,6 +113,7 @@ function describe(acc) {
     latency_ms: acc.latencyMs,
     items_page_size: acc.itemsPageSize,
     token_lifetime: acc.tokenLifetime,
+    orders_api: acc.ordersApi,
     tokens: acc.tokens.size,
   };
 }

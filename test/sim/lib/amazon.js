@@ -1,5 +1,8 @@
 'use strict';
 // Amazon Selling Partner API, Orders v0 (doc/sync_protocol.md "Amazon").
+// An account created with orders_api "2026-01-01" lists with Orders API
+// v2026-01-01 instead (amazon_v2026.js), and v0's list and item calls are
+// refused for it, as searchOrders is for a v0 account.
 //
 // Lists are keyset-paged on (LastUpdateDate, AmazonOrderId) ascending: a
 // NextToken names the last order served, so pages stay stable while orders
@@ -15,6 +18,7 @@ const { makeTemplate, instantiate } = require('./gen');
 const { fnv1a } = require('./rand');
 const time = require('./time');
 const { scaleDecimal } = require('./money');
+const v2026 = require('./amazon_v2026');
 
 const M = 'amazon';
 
@@ -79,6 +83,9 @@ function validate(spec) {
     if (typeof c[k] !== 'string' || !c[k]) return `credentials.${k} is required`;
   }
   if (!MARKETPLACES[spec.region]) return `region must be an Amazon marketplace id (e.g. ATVPDKIKX0DER), got ${spec.region}`;
+  if (spec.orders_api != null && spec.orders_api !== 'v0' && spec.orders_api !== v2026.VERSION) {
+    return `orders_api must be "v0" (the default) or "${v2026.VERSION}", got ${JSON.stringify(spec.orders_api)}`;
+  }
   return null;
 }
 
@@ -139,10 +146,12 @@ function generate(acc, idx, p) {
   return { id, created: p.created, mod: p.mod, doc: { order: o, items } };
 }
 
-// Forward along Pending -> Unshipped -> Shipped; Shipped and Canceled stay.
+// Forward along Pending -> Unshipped -> Shipped; Shipped and Canceled stay
+// (v2026-01-01: a Shipped order's package is delivered next).
 function advance(acc, order, now) {
   const o = order.doc.order;
   const next = NEXT_STATUS[o.OrderStatus];
+  if (!next && o.OrderStatus === 'Shipped' && acc.ordersApi === v2026.VERSION) order.delivered = true;
   if (next) {
     o.OrderStatus = next;
     if (next === 'Shipped') {
@@ -159,12 +168,24 @@ function advance(acc, order, now) {
   o.LastUpdateDate = time.isoZ(order.mod);
 }
 
-// updated_at as adapters/amazon.c derives it: LastUpdateDate.
+// updated_at as adapters/amazon.c derives it: LastUpdateDate; the order's
+// total as stated and the sum of its item prices, or null where none is given.
 function summary(order) {
+  const o = order.doc.order;
+  const priced = order.doc.items.filter((it) => it.ItemPrice);
+  let subtotal = null;
+  if (priced.length) {
+    const cents = priced.reduce((a, it) => a + BigInt(scaleDecimal(it.ItemPrice.Amount, 100).replace(/\..*$/, '')), 0n);
+    const neg = cents < 0n;
+    const abs = neg ? -cents : cents;
+    subtotal = `${neg ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+  }
   return {
-    external_order_id: order.doc.order.AmazonOrderId,
-    updated_at: time.isoZ(time.parseIso(order.doc.order.LastUpdateDate)),
+    external_order_id: o.AmazonOrderId,
+    updated_at: time.isoZ(time.parseIso(o.LastUpdateDate)),
     items: order.doc.items.length,
+    total_amount: o.OrderTotal ? o.OrderTotal.Amount : null,
+    subtotal,
   };
 }
 
@@ -249,8 +270,17 @@ function listFilter(ctx) {
   };
 }
 
+// v0 calls of an account that lists with v2026-01-01 are mistakes of the client.
+function v0Only(acc) {
+  if (acc.ordersApi === v2026.VERSION) {
+    fail(400, `This seller lists orders with Orders API ${v2026.VERSION}: use /orders/${v2026.VERSION}/orders.`,
+      `Orders API v0 call for an account on ${v2026.VERSION}`);
+  }
+  return acc;
+}
+
 function list(ctx) {
-  const acc = common(ctx);
+  const acc = v0Only(common(ctx));
   mk.checkParams(ctx, LIST_PARAMS, fail);
   checkMarketplaceIds(ctx, acc);
   let f;
@@ -291,7 +321,7 @@ function orderOf(ctx, acc, seg) {
 }
 
 function items(ctx, m) {
-  const acc = common(ctx);
+  const acc = v0Only(common(ctx));
   mk.checkParams(ctx, ['NextToken'], fail);
   const order = orderOf(ctx, acc, m[1]);
   const all = itemsJson(order);
@@ -310,17 +340,20 @@ function items(ctx, m) {
 }
 
 function getOrder(ctx, m) {
-  const acc = common(ctx);
+  const acc = v0Only(common(ctx));
   mk.checkParams(ctx, [], fail);
   const order = orderOf(ctx, acc, m[1]);
   return { status: 200, body: mk.body('{"payload":', orderJson(order), '}'), headers: apiHeaders(ctx, acc) };
 }
+
+const search = v2026.makeSearch({ common, fail, apiHeaders, marketplaceName: (acc) => MARKETPLACES[acc.region][1] });
 
 const routes = [
   { method: 'POST', re: /^\/auth\/o2\/token$/, name: 'POST /auth/o2/token', fn: token, kind: 'token' },
   { method: 'GET', re: /^\/orders\/v0\/orders$/, name: 'GET /orders/v0/orders', fn: list, kind: 'list' },
   { method: 'GET', re: /^\/orders\/v0\/orders\/([^/]+)\/orderItems$/, name: 'GET /orders/v0/orders/{orderId}/orderItems', fn: items },
   { method: 'GET', re: /^\/orders\/v0\/orders\/([^/]+)$/, name: 'GET /orders/v0/orders/{orderId}', fn: getOrder },
+  { method: 'GET', re: /^\/orders\/2026-01-01\/orders$/, name: 'GET /orders/2026-01-01/orders', fn: search, kind: 'list' },
 ];
 
 function identify(ctx, route) {
