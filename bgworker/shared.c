@@ -47,6 +47,7 @@ typedef struct WantedKey
 	char		marketplace[8]; /* "" when the entry is free */
 	char		key_id[NEXUS_KEY_ID_MAX];
 	int			hits;			/* webhooks that asked for it */
+	bool		held;			/* nexus holds it, near its expiry: a refresh */
 	TimestampTz first_at;
 } WantedKey;
 
@@ -176,15 +177,45 @@ keys_due(int m, TimestampTz now, int interval_s)
 }
 
 /*
- * A webhook named a key nexus does not hold: remember it for sync worker
- * 1 and wake that worker if the marketplace may be asked now.  A repeat
- * only counts a hit.  When the list is full, the entry fewest webhooks
- * asked for (the oldest of equals) gives way: the marketplace's real key
- * is named by every genuine delivery and outlasts random forged ids.
- * Without preloading there is no list, and this does nothing.
+ * Which of two wanted keys to fetch first: a key nexus holds and is about
+ * to see expire (a webhook named it, so it is the marketplace's own),
+ * then the one more webhooks asked for, then the older.  Random key ids
+ * of forged webhooks are neither held nor repeated: they come last.
+ */
+static bool
+fetch_before(const WantedKey *a, const WantedKey *b)
+{
+	if (a->held != b->held)
+		return a->held;
+	if (a->hits != b->hits)
+		return a->hits > b->hits;
+	return a->first_at < b->first_at;
+}
+
+/*
+ * Which of two wanted keys gives way when the list is full: not a held
+ * key, then the one fewer webhooks asked for, then the older, so that a
+ * genuine new key, named again by each redelivery, outlasts forged ids.
+ */
+static bool
+evict_before(const WantedKey *a, const WantedKey *b)
+{
+	if (a->held != b->held)
+		return !a->held;
+	if (a->hits != b->hits)
+		return a->hits < b->hits;
+	return a->first_at < b->first_at;
+}
+
+/*
+ * A webhook named a key nexus does not hold, or holds near its expiry
+ * (held): remember it for sync worker 1 and wake that worker if the
+ * marketplace may be asked now.  A repeat only counts a hit.  When the
+ * list is full, an entry gives way (evict_before).  Without preloading
+ * there is no list, and this does nothing.
  */
 void
-nexus_webhook_key_wanted(const char *marketplace, const char *key_id)
+nexus_webhook_key_wanted(const char *marketplace, const char *key_id, bool held)
 {
 	int			m = key_market(marketplace);
 	TimestampTz now = GetCurrentTimestamp();
@@ -200,7 +231,10 @@ nexus_webhook_key_wanted(const char *marketplace, const char *key_id)
 			strcmp(shared->wanted[i].key_id, key_id) == 0)
 			w = &shared->wanted[i];
 	if (w != NULL)
+	{
 		w->hits++;
+		w->held |= held;
+	}
 	else
 	{
 		for (int i = 0; i < NEXUS_WANTED_KEYS; i++)
@@ -212,12 +246,13 @@ nexus_webhook_key_wanted(const char *marketplace, const char *key_id)
 				w = c;
 				break;
 			}
-			if (w == NULL || c->hits < w->hits || (c->hits == w->hits && c->first_at < w->first_at))
+			if (w == NULL || evict_before(c, w))
 				w = c;
 		}
 		strlcpy(w->marketplace, marketplace, sizeof(w->marketplace));
 		strlcpy(w->key_id, key_id, sizeof(w->key_id));
 		w->hits = 1;
+		w->held = held;
 		w->first_at = now;
 		if (keys_due(m, now, nexus_webhook_key_retry_s) && shared->slots[0].pid != 0)
 			procno = shared->slots[0].pgprocno;
@@ -258,8 +293,7 @@ nexus_webhook_key_next(int interval_s, char *marketplace, char *key_id, int64 *w
 				soonest = due;
 			continue;
 		}
-		if (best == NULL || w->hits > best->hits ||
-			(w->hits == best->hits && w->first_at < best->first_at))
+		if (best == NULL || fetch_before(w, best))
 			best = w;
 	}
 	if (best != NULL)

@@ -58,11 +58,12 @@ extern bool nexus_sync_paused(void);
 
 /*
  * Webhook signing keys wanted (src/webhooks.c records them, sync worker 1
- * fetches them).  Key ids this long or longer are not recorded.
+ * fetches them): keys nexus lacks, and keys it holds (held) that are about
+ * to expire.  Key ids this long or longer are not recorded.
  */
 #define NEXUS_WANTED_KEYS 16
 #define NEXUS_KEY_ID_MAX 129
-extern void nexus_webhook_key_wanted(const char *marketplace, const char *key_id);
+extern void nexus_webhook_key_wanted(const char *marketplace, const char *key_id, bool held);
 /* marketplace: at least 8 bytes, key_id: NEXUS_KEY_ID_MAX. */
 extern bool nexus_webhook_key_next(int interval_s, char *marketplace, char *key_id, int64 *wait_ms);
 extern void nexus_webhook_key_done(const char *marketplace, const char *key_id);

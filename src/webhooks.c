@@ -100,23 +100,32 @@ secret_of(const char *marketplace, const Candidate *c)
  * Key look-up for eBay and bol: nexus_private.webhook_keys (SPI is
  * connected).  A key nexus lacks, or holds past its expiry, is asked of
  * the sync workers through shared memory: this transaction is about to
- * fail with 401 and roll back, and the marketplace delivers again.
+ * fail with 401 and roll back, and the marketplace delivers again.  A key
+ * that expires within KEY_REFRESH_AHEAD is asked for too, while it still
+ * verifies: refreshed before it lapses, no genuine webhook is refused.
  */
+#define KEY_REFRESH_AHEAD "10 minutes"
+
 static const char *
 lookup_key(void *ctx, const char *key_id)
 {
 	const char *marketplace = (const char *) ctx;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		args[2] = {CStringGetTextDatum(marketplace), CStringGetTextDatum(key_id)};
+	bool		isnull;
 
-	if (SPI_execute_with_args("SELECT public_key FROM nexus_private.webhook_keys"
+	if (SPI_execute_with_args("SELECT public_key,"
+							  "       coalesce(expires_at < now() + interval '" KEY_REFRESH_AHEAD "', false)"
+							  "  FROM nexus_private.webhook_keys"
 							  " WHERE marketplace = $1 AND key_id = $2"
 							  "   AND (expires_at IS NULL OR expires_at > now())",
 							  2, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed == 0)
 	{
-		nexus_webhook_key_wanted(marketplace, key_id);
+		nexus_webhook_key_wanted(marketplace, key_id, false);
 		return NULL;
 	}
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+		nexus_webhook_key_wanted(marketplace, key_id, true);
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 

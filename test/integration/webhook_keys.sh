@@ -5,6 +5,7 @@
 # marketplace's next delivery of the same webhook is then accepted and its
 # order fetched.  Webhooks naming random key ids are refused and make nexus
 # ask the marketplace at most once per nexus.webhook_key_retry_interval.
+# A key about to expire is fetched again while it still verifies.
 set -u
 dir=$(mktemp -d /tmp/nexus-webhook-keys.XXXXXX)
 chmod 755 "$dir"
@@ -86,6 +87,7 @@ out=$(hook ebay "$body" "$headers")
 check "ebay: the same webhook again is accepted and queues a sync" accepted "$out"
 check "ebay: the event is recorded once" test "$(events ebay)" = 1
 check "ebay: the order it names arrives" wait_order "$CE" "$order"
+ebay_order=$order
 
 # ---- bol: RSA, the whole list, the sync's own token
 tokens_before=$(json_of "$(sim "$SIM_main" GET /_sim/stats)" ".token_requests['$AB'] || 0")
@@ -130,6 +132,24 @@ check "forged key ids: eBay is asked exactly once within the interval ($(( $(key
 check "forged key ids: bol is asked at most once within the interval ($(( $(key_requests bol) - bol_before )))" \
   test "$(( $(key_requests bol) - bol_before ))" -le 1
 check "forged key ids: the worker logs that eBay has no such key" grep -q 'ebay has no webhook key' "$dir/pg/server.log"
+
+# ---- a key close to its expiry is refreshed while it still verifies
+q "UPDATE nexus_private.webhook_keys SET expires_at = now() + interval '5 minutes' WHERE marketplace = 'ebay' AND key_id = '$kid'" >/dev/null
+before=$(key_requests ebay)
+body="{\"metadata\":{\"topic\":\"ORDER_CONFIRMATION\",\"schemaVersion\":\"1.0\",\"deprecated\":false},\"notification\":{\"notificationId\":\"refresh-$ebay_order\",\"eventDate\":\"2025-03-11T15:02:15.000Z\",\"publishDate\":\"2025-03-11T15:02:19.221Z\",\"publishAttemptCount\":1,\"data\":{\"orderId\":\"$ebay_order\",\"sellerUsername\":\"sim_seller\"}}}"
+out=$(hook ebay "$body" "$(sign ebay "$body")")
+check "near expiry: a webhook signed with the key is still accepted" accepted "$out"
+refreshed() {
+  local deadline=$((SECONDS + RETRY + 15))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(q "SELECT expires_at > now() + interval '55 minutes' FROM nexus_private.webhook_keys
+            WHERE marketplace = 'ebay' AND key_id = '$kid'")" = t ] && return 0
+    sleep 0.3
+  done
+  return 1
+}
+check "near expiry: the worker fetches the key again and trusts it for another hour" refreshed
+check "near expiry: with one key request ($(( $(key_requests ebay) - before )))" test "$(( $(key_requests ebay) - before ))" = 1
 check "the sync worker is still alive" test "$(q "SELECT count(*) FROM nexus.worker_status")" = 1
 
 echo "webhook_keys: $failures failure(s)"
