@@ -140,25 +140,19 @@ nx_amazon_marketplace_currency(const char *marketplace_id)
 	return NULL;
 }
 
-static const char *
-amazon_marketplace_currency(const json_t *order)
-{
-	return nx_amazon_marketplace_currency(nx_json_str(order, "MarketplaceId"));
-}
-
 /*
- * Make sure the order's currency is known before an amount is read at its
- * exponent: code (a Money's CurrencyCode, or NULL) sets it the first time
- * and must match afterwards; without a code, fall back to the
- * marketplace's currency.
+ * Take code as the order's currency: the first amount names it, every
+ * later one must agree.  An amount without a code is in the order's
+ * currency, or else in the one currency of the marketplace.
  */
-static int
-amazon_use_currency(const json_t *order, NxOrder *o, const char *code, const char *field,
-					NxError *err)
+int
+nx_amazon_use_currency(NxOrder *o, const char *code, const char *marketplace_id,
+					   const char *field, NxError *err)
 {
 	if (code == NULL)
 	{
-		if (o->currency[0] == '\0' && (code = amazon_marketplace_currency(order)) != NULL)
+		if (o->currency[0] == '\0' &&
+			(code = nx_amazon_marketplace_currency(marketplace_id)) != NULL)
 			return nx_order_set_currency(o, code, err);
 		return NX_OK;
 	}
@@ -175,16 +169,19 @@ amazon_use_currency(const json_t *order, NxOrder *o, const char *code, const cha
 }
 
 /*
- * A Money member {CurrencyCode, Amount} of obj; absent or null gives an
- * absent amount.  field names the member as for the nx_json_* readers.
- * Not nx_json_opt_money: the currency falls back to the marketplace's
- * when the amount names none.
+ * A Money member of obj, named keys->currency and keys->amount inside
+ * (v0 and v2026-01-01 spell them differently); absent or null gives an
+ * absent amount, an object without its amount fails.  field names the
+ * member as for the nx_json_* readers.  Not nx_json_opt_money: the
+ * currency falls back to the marketplace's when the amount names none.
  */
-static int
-amazon_money(const json_t *order, const json_t *obj, const char *key, const char *field,
-			 NxOrder *o, NxMoney *out, NxError *err)
+int
+nx_amazon_money(const json_t *obj, const char *key, const char *field,
+				const NxAmazonMoneyKeys *keys, const char *marketplace_id,
+				NxOrder *o, NxMoney *out, NxError *err)
 {
 	const json_t *m;
+	const json_t *amount;
 	const char *code;
 	char		buf[NX_ERROR_MAX];
 	const char *name = nx_field_name(field, key, buf, sizeof(buf));
@@ -196,14 +193,25 @@ amazon_money(const json_t *order, const json_t *obj, const char *key, const char
 		return NX_FAIL;
 	if (m == NULL)
 		return NX_OK;
-	snprintf(at, sizeof(at), "%s.CurrencyCode", name);
-	if (nx_json_opt_string(m, "CurrencyCode", at, &code, err) != NX_OK ||
-		amazon_use_currency(order, o, code, at, err) != NX_OK)
+	snprintf(at, sizeof(at), "%s.%s", name, keys->currency);
+	if (nx_json_opt_string(m, keys->currency, at, &code, err) != NX_OK ||
+		nx_amazon_use_currency(o, code, marketplace_id, at, err) != NX_OK)
 		return NX_FAIL;
-	snprintf(at, sizeof(at), "%s.Amount", name);
-	if (json_object_get(m, "Amount") == NULL || json_is_null(json_object_get(m, "Amount")))
+	snprintf(at, sizeof(at), "%s.%s", name, keys->amount);
+	amount = json_object_get(m, keys->amount);
+	if (amount == NULL || json_is_null(amount))
 		return nx_fail(err, "%s: missing", at);
-	return nx_money_from_json(json_object_get(m, "Amount"), o->exponent, out, err, at);
+	return nx_money_from_json(amount, o->exponent, out, err, at);
+}
+
+/* v0's Money: {CurrencyCode, Amount}, in the order's marketplace. */
+static int
+amazon_money(const json_t *order, const json_t *obj, const char *key, const char *field,
+			 NxOrder *o, NxMoney *out, NxError *err)
+{
+	static const NxAmazonMoneyKeys v0 = {"CurrencyCode", "Amount"};
+
+	return nx_amazon_money(obj, key, field, &v0, nx_json_str(order, "MarketplaceId"), o, out, err);
 }
 
 /* ---------- status ---------- */
@@ -366,7 +374,7 @@ amazon_v0_normalize(const json_t *order, NxOrder *o, NxError *err)
 	o->discount_total = sums.discount;
 
 	/* An order without any amount still says what currency it is in. */
-	return amazon_use_currency(order, o, NULL, "currency", err);
+	return nx_amazon_use_currency(o, NULL, nx_json_str(order, "MarketplaceId"), "currency", err);
 }
 
 static int

@@ -15,6 +15,20 @@
 /* The one currency of an Amazon marketplace id, or NULL when it is not known. */
 extern const char *nx_amazon_marketplace_currency(const char *marketplace_id);
 
+/* The member names of a Money object: v0 {CurrencyCode, Amount}, v2026 {currencyCode, amount}. */
+typedef struct NxAmazonMoneyKeys
+{
+	const char *currency;
+	const char *amount;
+} NxAmazonMoneyKeys;
+
+/* Both versions' money and currency rules (amazon.c). */
+extern int	nx_amazon_use_currency(NxOrder *o, const char *code, const char *marketplace_id,
+								   const char *field, NxError *err);
+extern int	nx_amazon_money(const json_t *obj, const char *key, const char *field,
+							const NxAmazonMoneyKeys *keys, const char *marketplace_id,
+							NxOrder *o, NxMoney *out, NxError *err);
+
 /*
  * True for an order document of v2026-01-01: an Order (orderId,
  * orderItems) or getOrder's {"order": Order}, and never one that has v0's

@@ -147,69 +147,14 @@ v2026_unwrap(const json_t *doc, const json_t **order, NxError *err)
 
 /* ---------- currency and money ---------- */
 
-/*
- * Make sure the order's currency is known before an amount is read at its
- * exponent: code (a Money's currencyCode, or NULL) sets it the first time
- * and must match afterwards; without a code, fall back to the
- * marketplace's currency.
- */
-static int
-v2026_use_currency(V2026Order *v, const char *code, const char *field, NxError *err)
-{
-	NxOrder    *o = v->o;
-
-	if (code == NULL)
-	{
-		if (o->currency[0] == '\0' &&
-			(code = nx_amazon_marketplace_currency(v->marketplace_id)) != NULL)
-			return nx_order_set_currency(o, code, err);
-		return NX_OK;
-	}
-	if (o->currency[0] == '\0')
-	{
-		if (nx_order_set_currency(o, code, err) != NX_OK)
-			return nx_fail(err, "%s: \"%.20s\" is not an ISO 4217 currency code", field, code);
-		return NX_OK;
-	}
-	if (strcmp(o->currency, code) != 0)
-		return nx_fail(err, "%s: \"%.20s\" differs from the order currency %s", field, code,
-					   o->currency);
-	return NX_OK;
-}
-
-/*
- * A Money member {amount, currencyCode} of obj; absent or null gives an
- * absent amount, an object without its amount fails.  field names the
- * member as for the nx_json_* readers.  The model makes currencyCode
- * required; without one the amount is taken in the order's currency, as
- * v0 does.
- */
+/* v2026-01-01's Money: {currencyCode, amount}, in the order's marketplace. */
 static int
 v2026_money(V2026Order *v, const json_t *obj, const char *key, const char *field,
 			NxMoney *out, NxError *err)
 {
-	const json_t *m;
-	const json_t *amount;
-	const char *code;
-	char		buf[NX_ERROR_MAX];
-	const char *name = nx_field_name(field, key, buf, sizeof(buf));
-	char		at[NX_ERROR_MAX];
+	static const NxAmazonMoneyKeys v2026 = {"currencyCode", "amount"};
 
-	out->present = false;
-	out->minor = 0;
-	if (nx_json_opt_object(obj, key, name, &m, err) != NX_OK)
-		return NX_FAIL;
-	if (m == NULL)
-		return NX_OK;
-	snprintf(at, sizeof(at), "%s.currencyCode", name);
-	if (nx_json_opt_string(m, "currencyCode", at, &code, err) != NX_OK ||
-		v2026_use_currency(v, code, at, err) != NX_OK)
-		return NX_FAIL;
-	snprintf(at, sizeof(at), "%s.amount", name);
-	amount = json_object_get(m, "amount");
-	if (amount == NULL || json_is_null(amount))
-		return nx_fail(err, "%s: missing", at);
-	return nx_money_from_json(amount, v->o->exponent, out, err, at);
+	return nx_amazon_money(obj, key, field, &v2026, v->marketplace_id, v->o, out, err);
 }
 
 /* ---------- status ---------- */
@@ -515,7 +460,7 @@ v2026_normalize_order(const json_t *doc, NxOrder *o, NxError *err)
 	o->discount_total = v.discount;
 
 	/* An order without any amount still says what currency it is in. */
-	return v2026_use_currency(&v, NULL, "currency", err);
+	return nx_amazon_use_currency(v.o, NULL, v.marketplace_id, "currency", err);
 }
 
 int
