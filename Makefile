@@ -11,7 +11,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c adapters/*.c bgworker/*.c)))
 DATA_built = nexus--$(EXTVERSION).sql
 DATA = $(wildcard sql/upgrade/nexus--*--*.sql)
 
-REGRESS = setup context tenants api_keys ratelimit credentials orders webhooks sync isolation
+REGRESS = setup context tenants api_keys ratelimit credentials orders ingest_writes webhooks sync isolation
 REGRESS_OPTS = --temp-instance=tmp_check --temp-config=test/nexus.conf \
 	--load-extension=pg_cron --load-extension=nexus
 

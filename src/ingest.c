@@ -49,6 +49,7 @@
 #include "utils/uuid.h"
 
 #include "adapt.h"
+#include "bulk.h"
 #include "ingest.h"
 #include "nexus.h"
 
@@ -409,6 +410,7 @@ static SPIPlanPtr plan_insert_new = NULL;
 static SPIPlanPtr plan_update = NULL;
 static SPIPlanPtr plan_delete_items = NULL;
 static SPIPlanPtr plan_insert_items = NULL;
+static SPIPlanPtr plan_lock_tenant = NULL;
 
 /* The orders of a page, as arrays; both ways of inserting them start so. */
 #define INSERT_ORDERS \
@@ -444,7 +446,8 @@ prepare_plans(void)
 	Oid			item_types[9] = {UUIDOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID};
 
-	if (plan_lookup)
+	/* the last one prepared: an error in between leaves them to the next call */
+	if (plan_insert_items)
 		return;
 	plan_lookup = keep_plan(
 							"SELECT o.external_order_id, o.id, o.marketplace_updated_at, o.content_hash"
@@ -486,6 +489,8 @@ prepare_plans(void)
 	plan_delete_items = keep_plan(
 								  "DELETE FROM nexus.order_items WHERE tenant_id = $1 AND order_id = ANY ($2)",
 								  2, delete_types);
+	plan_lock_tenant = keep_plan("SELECT 1 FROM nexus.tenants WHERE tenant_id = $1 FOR KEY SHARE",
+								 1, lookup_types);
 	plan_insert_items = keep_plan(
 								  "INSERT INTO nexus.order_items (tenant_id, order_id, line_no, external_item_id,"
 								  "   sku, title, quantity, unit_price, line_total)"
@@ -530,6 +535,85 @@ init_order_columns(Column *cols, int n)
 
 	for (int i = 0; i < 19; i++)
 		col_init(&cols[i], types[i], n);
+}
+
+/* The columns of INSERT_ORDERS and of the items' INSERT, for bulk_write(). */
+static const char *const order_column_names[22] = {"tenant_id", "connection_id", "marketplace",
+	"id", "external_order_id", "order_number", "status", "marketplace_status",
+	"fulfillment_method", "currency", "subtotal", "tax_total", "shipping_total",
+	"discount_total", "total_amount", "buyer_name", "buyer_email", "ship_country",
+"shipping_address", "ordered_at", "marketplace_updated_at", "content_hash"};
+static const char *const item_column_names[9] = {"tenant_id", "order_id", "line_no",
+"external_item_id", "sku", "title", "quantity", "unit_price", "line_total"};
+
+/*
+ * Write the rows of cols, each led by the values lead[0..nlead), into
+ * nexus.<table> without the executor (bulk.c), not checking the foreign key
+ * fkey: the caller holds what it references.  False, nothing written, when
+ * the table needs the executor.  *max_seq (if given) gets the highest
+ * change_seq written.
+ */
+static bool
+bulk_write(const char *table, const char *const *names, const Datum *lead, const Oid *lead_types,
+		   int nlead, Column *cols, int ncols, const char *fkey, int64 *max_seq)
+{
+	Oid			types[22];
+	Datum		values[22];
+	bool		nulls[22];
+	NxBulkInsert *b;
+	int			seq_att = 0;
+
+	Assert(nlead + ncols <= 22);
+	for (int i = 0; i < nlead; i++)
+	{
+		types[i] = lead_types[i];
+		values[i] = lead[i];
+		nulls[i] = false;
+	}
+	for (int i = 0; i < ncols; i++)
+		types[nlead + i] = cols[i].type;
+	b = nx_bulk_begin("nexus", table, names, types, nlead + ncols, &fkey, 1);
+	if (b == NULL)
+		return false;
+	if (max_seq && (seq_att = nx_bulk_attnum(b, "change_seq")) == 0)
+		elog(ERROR, "nexus: %s has no change_seq column", table);
+	for (int r = 0; r < cols[0].n; r++)
+	{
+		const Datum *row;
+
+		for (int i = 0; i < ncols; i++)
+		{
+			values[nlead + i] = cols[i].values[r];
+			nulls[nlead + i] = cols[i].nulls[r];
+		}
+		row = nx_bulk_add(b, values, nulls);
+		if (max_seq)
+			*max_seq = Max(*max_seq, DatumGetInt64(row[seq_att - 1]));
+	}
+	nx_bulk_end(b);
+	return true;
+}
+
+/*
+ * New orders, written directly: the tenant row is locked as the foreign
+ * key's check would lock it (so the tenant cannot be deleted under them), once
+ * per page instead of once per order.
+ */
+static bool
+bulk_write_orders(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char *marketplace,
+				  Column *cols, int64 *seq)
+{
+	Datum		lead[3] = {UUIDPGetDatum(tenant), UUIDPGetDatum(conn), CStringGetTextDatum(marketplace)};
+	static const Oid lead_types[3] = {UUIDOID, UUIDOID, TEXTOID};
+	Datum		arg = UUIDPGetDatum(tenant);
+
+	if (SPI_execute_plan(plan_lock_tenant, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "nexus: tenant lock failed");
+	if (SPI_processed == 0)
+		return false;			/* gone: let the executor's check say so */
+	*seq = 0;
+	return bulk_write("orders", order_column_names, lead, lead_types, 3, cols, 19,
+					  "orders_tenant_id_fkey", seq);
 }
 
 static void
@@ -657,7 +741,8 @@ max_seq_of_result(void)
  * ON CONFLICT way from half that number on.
  */
 static bool
-insert_new_orders(Datum *args, int64 *seq)
+insert_new_orders(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char *marketplace,
+				  Column *cols, int64 *seq)
 {
 	MemoryContext mcxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -670,10 +755,16 @@ insert_new_orders(Datum *args, int64 *seq)
 	MemoryContextSwitchTo(mcxt);
 	PG_TRY();
 	{
-		if (SPI_execute_plan(plan_insert_new, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "nexus: order insert failed");
-		/* Read the result before the subtransaction ends. */
-		*seq = max_seq_of_result();
+		if (!bulk_write_orders(tenant, conn, marketplace, cols, seq))
+		{
+			Datum		args[22];
+
+			order_args(args, tenant, conn, marketplace, cols);
+			if (SPI_execute_plan(plan_insert_new, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+				elog(ERROR, "nexus: order insert failed");
+			/* Read the result before the subtransaction ends. */
+			*seq = max_seq_of_result();
+		}
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(mcxt);
 		CurrentResourceOwner = owner;
@@ -709,6 +800,8 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 	int		   *work = palloc(sizeof(int) * Max(n, 1));
 	int			nwork = 0;
 	int64		seq = 0;
+	Datum		tenant_datum = UUIDPGetDatum(tenant);
+	const Oid	uuid_type = UUIDOID;
 
 	memset(counts, 0, sizeof(*counts));
 	counts->failed = palloc0(sizeof(NexusFailure) * Max(n + p->nfailed, 1));
@@ -808,9 +901,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 			}
 		}
 
-		if (nins > 0)
-			order_args(args, tenant, conn, marketplace, ins);
-		if (nins > 0 && round == 0 && insert_new_orders(args, &new_seq))
+		if (nins > 0 && round == 0 && insert_new_orders(tenant, conn, marketplace, ins, &new_seq))
 		{
 			counts->inserted += nins;
 			seq = Max(seq, new_seq);
@@ -819,6 +910,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 		}
 		else if (nins > 0)
 		{
+			order_args(args, tenant, conn, marketplace, ins);
 			if (SPI_execute_plan(plan_insert, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 				elog(ERROR, "nexus: order insert failed");
 			counts->inserted += (int64) SPI_processed;
@@ -885,7 +977,10 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 		for (int i = 0; i < nupd; i++)
 			if (upd_idx[i] >= 0)
 				add_items(icols, &p->orders[upd_idx[i]], &upd_uuid[i]);
-		if (icols[0].n > 0)
+		/* Their orders were inserted or row-locked (updated) just now: vouched for. */
+		if (icols[0].n > 0 &&
+			!bulk_write("order_items", item_column_names, &tenant_datum, &uuid_type, 1, icols, 8,
+						"order_items_order_fkey", NULL))
 		{
 			args[0] = UUIDPGetDatum(tenant);
 			for (int i = 0; i < 8; i++)

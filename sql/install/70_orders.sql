@@ -5,7 +5,9 @@
 CREATE SEQUENCE nexus_private.order_change_seq;
 
 CREATE TABLE nexus.orders (
-  tenant_id              uuid NOT NULL REFERENCES nexus.tenants ON DELETE CASCADE,
+  -- Named: ingest.c vouches for this key when it inserts (bulk.c).
+  tenant_id              uuid NOT NULL
+    CONSTRAINT orders_tenant_id_fkey REFERENCES nexus.tenants ON DELETE CASCADE,
   id                     uuid NOT NULL DEFAULT gen_random_uuid(),
   -- No foreign key to the connection: orders outlive a disconnected account.
   connection_id          uuid NOT NULL,
@@ -66,6 +68,7 @@ CREATE TABLE nexus.order_items (
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT order_items_pkey PRIMARY KEY (tenant_id, order_id, line_no),
+  -- ingest.c vouches for this key when it inserts items (bulk.c): keep the name.
   CONSTRAINT order_items_order_fkey FOREIGN KEY (tenant_id, order_id)
     REFERENCES nexus.orders (tenant_id, id) ON DELETE CASCADE,
   CONSTRAINT order_items_quantity_check CHECK (quantity >= 0)

@@ -110,4 +110,34 @@ SQL
 check "one transaction, 60 ingests: inserted" "$got" 60
 check "one transaction, 60 ingests: orders stored" "$(q "SELECT count(DISTINCT external_order_id) FROM nexus.orders")" 60
 
+# 4: the tenant is deleted while an ingest holds new orders uncommitted.  The
+# ingest writes orders without a foreign-key check per row (src/bulk.c); it
+# locks the tenant row once instead, so the delete must wait for it and then
+# cascade to its orders: no order outlives its tenant.
+q "TRUNCATE nexus.orders, nexus.order_items" >/dev/null
+holder_start
+psql_at "$dir/pg" "$port" postgres -At > "$dir/a.out" 2>&1 <<SQL &
+SET application_name = 'race_a';
+BEGIN;
+SELECT 'a ' || (nexus.ingest_orders('$conn', pg_read_file('$dir/p1.json')::json) ->> 'inserted');
+SELECT pg_advisory_lock(42) IS NULL;
+COMMIT;
+SQL
+a=$!
+check "tenant deleted: the ingest holds its new orders uncommitted" \
+  "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_a' AND wait_event = 'advisory'")" 1
+psql_at "$dir/pg" "$port" postgres -At > "$dir/d.out" 2>&1 <<SQL &
+SET application_name = 'race_delete';
+DELETE FROM nexus.tenants;
+SQL
+d=$!
+check "tenant deleted: the delete waits for the ingest" \
+  "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_delete' AND wait_event = 'transactionid'")" 1
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'race_holder'" >/dev/null
+wait "$a" || true
+wait "$d" || true
+check "tenant deleted: the ingest inserted the page" "$(grep '^a ' "$dir/a.out" || cat "$dir/a.out")" "a $norders"
+check "tenant deleted: orders and items went with the tenant" \
+  "$(q "SELECT (SELECT count(*) FROM nexus.tenants) || '/' || (SELECT count(*) FROM nexus.orders) || '/' || (SELECT count(*) FROM nexus.order_items)")" "0/0/0"
+
 [ $fail = 0 ] && echo "ingest_race: all passed" || { echo "ingest_race: failures"; exit 1; }
