@@ -14,7 +14,8 @@ SELECT nexus.connect_marketplace('shopify', 'writes', '{"shop_domain": "writes-t
 COMMIT;
 
 -- Amounts of a currency without minor units get the column's scale, as a
--- cast to numeric(14,2) gives them; defaults are evaluated per row.
+-- cast to numeric(14,2) gives them; defaults are evaluated per row; ids are
+-- time-ordered (new orders append to the keys' right edge).
 BEGIN;
 SELECT rest.as_user('mia', 'acme');
 SELECT nexus.ingest_orders(:'conn',
@@ -24,7 +25,10 @@ SELECT o.currency, o.total_amount::text AS total, o.tax_total::text AS tax,
        (SELECT string_agg(i.unit_price::text || ' x ' || i.quantity, ', ' ORDER BY i.line_no)
           FROM nexus.order_items i WHERE i.order_id = o.id) AS items,
        o.created_at = now() AND o.updated_at = now() AS stamped_now,
-       o.change_seq > 0 AS has_seq, substr(o.id::text, 15, 1) AS uuid_version
+       o.change_seq > 0 AS has_seq, substr(o.id::text, 15, 1) AS uuid_version,
+       -- version 7: the first 48 bits are the creation time in milliseconds
+       abs(('x' || substr(replace(o.id::text, '-', ''), 1, 12))::bit(48)::bigint
+           - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) < 60000 AS id_time_now
   FROM nexus.orders o WHERE o.connection_id = :'conn';
 COMMIT;
 

@@ -708,6 +708,30 @@ add_items(Column *icols, const NexusOrder *o, const pg_uuid_t *order_id)
 	}
 }
 
+/* Milliseconds since the Unix epoch, from the wall clock. */
+static uint64
+unix_ms_now(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	return (uint64) ((now / 1000) + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000);
+}
+
+/*
+ * Make random bytes an RFC 9562 version 7 id: the time in milliseconds
+ * first, then the random bits.  New orders then land at the right edge of
+ * the primary key and of the items' keys instead of at random places in
+ * them (random version 4 ids touched a different leaf page per row).
+ */
+static void
+set_time_ordered(pg_uuid_t *id, uint64 ms)
+{
+	for (int i = 0; i < 6; i++)
+		id->data[i] = (unsigned char) (ms >> (8 * (5 - i)));
+	id->data[6] = (id->data[6] & 0x0f) | 0x70;	/* version 7 */
+	id->data[8] = (id->data[8] & 0x3f) | 0x80;	/* variant */
+}
+
 static int64
 max_seq_of_result(void)
 {
@@ -850,6 +874,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 		int		   *ins_idx = palloc(sizeof(int) * nwork);
 		pg_uuid_t  *ins_ids = palloc(sizeof(pg_uuid_t) * nwork);
 		pg_uuid_t  *fresh_ids = palloc(sizeof(pg_uuid_t) * Max(nwork, 1));
+		uint64		now_ms;
 		bool	   *ins_won = palloc0(sizeof(bool) * nwork);
 		int		   *upd_idx = palloc(sizeof(int) * nwork);
 		pg_uuid_t  *upd_uuid = palloc(sizeof(pg_uuid_t) * nwork);
@@ -863,6 +888,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 
 		lookup_stored(tenant, conn, p->orders, work, nwork, stored);
 		/* Random bytes for every order the page might insert, in one call: one call per id cost 1%. */
+		now_ms = unix_ms_now();
 		if (!pg_strong_random(fresh_ids, sizeof(pg_uuid_t) * nwork))
 			elog(ERROR, "nexus: could not generate order ids");
 		init_order_columns(ins, nwork);
@@ -879,8 +905,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 			{
 				case V_INSERT:
 					ins_ids[nins] = fresh_ids[nins];
-					ins_ids[nins].data[6] = (ins_ids[nins].data[6] & 0x0f) | 0x40;	/* version 4 */
-					ins_ids[nins].data[8] = (ins_ids[nins].data[8] & 0x3f) | 0x80;	/* variant */
+					set_time_ordered(&ins_ids[nins], now_ms);
 					add_order_columns(ins, o, &ins_ids[nins]);
 					ins_idx[nins++] = work[i];
 					break;
