@@ -7,7 +7,8 @@
 # and the orders decided again against the winner's rows: unchanged when
 # identical (B's page is re-encoded through jsonb, its keys in another
 # order), updated when newer.  Also one transaction ingesting many pages
-# (past the subtransactions nexus allows itself per transaction).
+# (past the subtransactions nexus allows itself per transaction), and the
+# tenant deleted while an ingest holds its new orders uncommitted.
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$here/scripts/lib.sh"
@@ -52,7 +53,7 @@ wait_for() { # SQL that must return 1
   echo 0
 }
 counts="(r ->> 'inserted') || '/' || (r ->> 'updated') || '/' || (r ->> 'unchanged') || '/' || (r ->> 'stale') || '/' || jsonb_array_length(r -> 'failed')"
-run_race() { # label, payload expression for B
+run_race() { # label, SQL of the second session
   local label=$1 b_sql=$2 a b
   q "TRUNCATE nexus.orders, nexus.order_items" >/dev/null
   holder_start
@@ -68,10 +69,10 @@ SQL
     "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_a' AND wait_event = 'advisory'")" 1
   psql_at "$dir/pg" "$port" postgres -At > "$dir/b.out" 2>&1 <<SQL &
 SET application_name = 'race_b';
-SELECT 'b ' || $counts FROM nexus.ingest_orders('$conn', $b_sql) r;
+$b_sql
 SQL
   b=$!
-  check "$label: the second ingest waits on the first one's new orders" \
+  check "$label: the second session waits for the first one's transaction" \
     "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_b' AND wait_event = 'transactionid'")" 1
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'race_holder'" >/dev/null
   wait "$a" || true
@@ -79,15 +80,18 @@ SQL
   check "$label: the first ingest inserted the page" "$(grep '^a ' "$dir/a.out" || cat "$dir/a.out")" "a $norders"
 }
 
+# The second session's ingest of a payload expression.
+ingest_b() { echo "SELECT 'b ' || $counts FROM nexus.ingest_orders('$conn', $1) r;"; }
+
 # 1: the same page twice: the second finds every order there, unchanged.
-run_race "same page" "pg_read_file('$dir/p1.json')::json"
+run_race "same page" "$(ingest_b "pg_read_file('$dir/p1.json')::json")"
 check "same page: the second ingest's counts (inserted/updated/unchanged/stale/failed)" \
   "$(grep '^b ' "$dir/b.out" || cat "$dir/b.out")" "b 0/0/$norders/0/0"
 check "same page: each order once" "$(q "SELECT count(*) || '/' || count(DISTINCT external_order_id) FROM nexus.orders")" "$norders/$norders"
 check "same page: items once" "$(q "SELECT count(*) FROM nexus.order_items")" "$nitems"
 
 # 2: the second page has a newer version of its first order: that one is updated.
-run_race "newer copy" "jsonb_set(pg_read_file('$dir/p1.json')::jsonb, '{orders,0,updated_at}', '\"2031-01-01T00:00:00Z\"')::json"
+run_race "newer copy" "$(ingest_b "jsonb_set(pg_read_file('$dir/p1.json')::jsonb, '{orders,0,updated_at}', '\"2031-01-01T00:00:00Z\"')::json")"
 check "newer copy: the second ingest's counts" "$(grep '^b ' "$dir/b.out" || cat "$dir/b.out")" "b 0/1/$((norders - 1))/0/0"
 check "newer copy: each order once, the newer time kept" \
   "$(q "SELECT count(*) || '/' || count(DISTINCT external_order_id) || '/' || count(*) FILTER (WHERE marketplace_updated_at = '2031-01-01T00:00:00Z') FROM nexus.orders")" \
@@ -114,29 +118,7 @@ check "one transaction, 60 ingests: orders stored" "$(q "SELECT count(DISTINCT e
 # ingest writes orders without a foreign-key check per row (src/bulk.c); it
 # locks the tenant row once instead, so the delete must wait for it and then
 # cascade to its orders: no order outlives its tenant.
-q "TRUNCATE nexus.orders, nexus.order_items" >/dev/null
-holder_start
-psql_at "$dir/pg" "$port" postgres -At > "$dir/a.out" 2>&1 <<SQL &
-SET application_name = 'race_a';
-BEGIN;
-SELECT 'a ' || (nexus.ingest_orders('$conn', pg_read_file('$dir/p1.json')::json) ->> 'inserted');
-SELECT pg_advisory_lock(42) IS NULL;
-COMMIT;
-SQL
-a=$!
-check "tenant deleted: the ingest holds its new orders uncommitted" \
-  "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_a' AND wait_event = 'advisory'")" 1
-psql_at "$dir/pg" "$port" postgres -At > "$dir/d.out" 2>&1 <<SQL &
-SET application_name = 'race_delete';
-DELETE FROM nexus.tenants;
-SQL
-d=$!
-check "tenant deleted: the delete waits for the ingest" \
-  "$(wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'race_delete' AND wait_event = 'transactionid'")" 1
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'race_holder'" >/dev/null
-wait "$a" || true
-wait "$d" || true
-check "tenant deleted: the ingest inserted the page" "$(grep '^a ' "$dir/a.out" || cat "$dir/a.out")" "a $norders"
+run_race "tenant deleted" "DELETE FROM nexus.tenants;"
 check "tenant deleted: orders and items went with the tenant" \
   "$(q "SELECT (SELECT count(*) FROM nexus.tenants) || '/' || (SELECT count(*) FROM nexus.orders) || '/' || (SELECT count(*) FROM nexus.order_items)")" "0/0/0"
 
