@@ -32,12 +32,42 @@ SELECT o.currency, o.total_amount::text AS total, o.tax_total::text AS tax,
   FROM nexus.orders o WHERE o.connection_id = :'conn';
 COMMIT;
 
--- Every new order gets a change_seq of its own.
+-- Every new order gets a change_seq of its own; indexes a DBA adds (on an
+-- expression, partial) get entries for the new rows: scans of them find the rows.
+CREATE INDEX writes_test_email_idx ON nexus.orders (lower(buyer_email));
+CREATE INDEX writes_test_big_idx ON nexus.orders (tenant_id, total_amount) WHERE total_amount >= 100;
 BEGIN;
 SELECT rest.as_user('mia', 'acme');
 SELECT nexus.ingest_orders(:'conn', :'shopify_p2') ->> 'inserted' AS inserted;
 SELECT count(DISTINCT change_seq) AS seqs, count(*) AS orders FROM nexus.orders WHERE connection_id = :'conn';
 COMMIT;
+SELECT tenant_id AS tenant FROM nexus.marketplace_connections WHERE id = :'conn' \gset
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+-- The scan node of a query's plan (the ids in its filter vary from run to run).
+CREATE FUNCTION pg_temp.scan(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    IF l ~ 'Scan' THEN
+      RETURN trim(l);
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+SELECT pg_temp.scan(format('SELECT external_order_id FROM nexus.orders
+  WHERE lower(buyer_email) = %L AND connection_id = %L', 'cagla.yildiz@example.de', :'conn')) AS email_scan;
+SELECT external_order_id FROM nexus.orders
+ WHERE lower(buyer_email) = 'cagla.yildiz@example.de' AND connection_id = :'conn';
+SELECT pg_temp.scan(format('SELECT external_order_id, total_amount FROM nexus.orders
+  WHERE tenant_id = %L AND total_amount >= 100 AND connection_id = %L', :'tenant', :'conn')) AS big_scan;
+SELECT external_order_id, total_amount FROM nexus.orders
+ WHERE tenant_id = :'tenant' AND total_amount >= 100 AND connection_id = :'conn' ORDER BY 1;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP INDEX nexus.writes_test_email_idx, nexus.writes_test_big_idx;
 
 -- A check constraint a DBA adds holds for ingested rows too; the page that
 -- breaks it writes nothing.
