@@ -4,8 +4,10 @@
 # the postgres OS user, reachable on 127.0.0.1 only, and stopped by its PID
 # (never by name: other clusters may run on the same machine).
 #
-# On sourcing: PG_CONFIG (default pg_config) and KEEP_CLUSTER (default 0)
-# get their defaults; bindir and pkglibdir are PG_CONFIG's.
+# On sourcing: PG_CONFIG (default pg_config), KEEP_CLUSTER (default 0) and
+# BENCH_LOCALE (the cluster's locale, default C.UTF-8; en_US.UTF-8 is what
+# many deployments run, its text comparisons going through strcoll) get
+# their defaults; bindir and pkglibdir are PG_CONFIG's.
 #
 # die MSG...             "run.sh: MSG" on stderr, exit 1.
 # bench_require          dies unless run as root, with a postgres OS user and
@@ -37,6 +39,7 @@
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
 KEEP_CLUSTER=${KEEP_CLUSTER:-0}
+BENCH_LOCALE=${BENCH_LOCALE:-C.UTF-8}
 bindir=$("$PG_CONFIG" --bindir)
 pkglibdir=$("$PG_CONFIG" --pkglibdir)
 
@@ -86,8 +89,8 @@ bench_tmp() {
 }
 
 cluster_init() {
-	echo "== cluster: $data, port $port, nexus.so md5 $(md5sum "$pkglibdir/nexus.so" | cut -c1-12)${1:+; $1}"
-	runuser -u postgres -- "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+	echo "== cluster: $data, port $port, locale $BENCH_LOCALE, nexus.so md5 $(md5sum "$pkglibdir/nexus.so" | cut -c1-12)${1:+; $1}"
+	runuser -u postgres -- "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale="$BENCH_LOCALE" --no-sync \
 		>"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
 	cat >>"$data/postgresql.conf" <<EOF
 
