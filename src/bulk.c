@@ -279,8 +279,11 @@ nx_bulk_add(NxBulkInsert *b, const Datum *values, const bool *nulls)
 		int			a = b->attnums[c] - 1;
 		Datum		v = values[c];
 
+		/* numeric(numeric, int4); varchar and the like take isExplicit too */
 		if (!nulls[c] && b->typmod_fn[c].fn_oid != InvalidOid)
-			v = FunctionCall3(&b->typmod_fn[c], v, Int32GetDatum(b->typmods[c]), BoolGetDatum(false));
+			v = b->typmod_fn[c].fn_nargs == 2
+				? FunctionCall2(&b->typmod_fn[c], v, Int32GetDatum(b->typmods[c]))
+				: FunctionCall3(&b->typmod_fn[c], v, Int32GetDatum(b->typmods[c]), BoolGetDatum(false));
 		slot->tts_values[a] = v;
 		slot->tts_isnull[a] = nulls[c];
 	}
