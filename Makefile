@@ -19,10 +19,12 @@ DEPS = libcurl jansson hiredis libcrypto
 PG_CPPFLAGS = -DNEXUS_VERSION='"$(EXTVERSION)"' -Isrc -Iadapters -Ibgworker $(shell pkg-config --cflags $(DEPS))
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS))
 # -Wno-unused-parameter: PostgreSQL's own headers and PG_FUNCTION_ARGS trip it.
+# -MMD -MP: each object also depends on the headers it includes (a struct
+# changed in adapter.h must rebuild every file that lays it out).
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter \
-	-Werror=implicit-function-declaration
+	-Werror=implicit-function-declaration -MMD -MP
 
-EXTRA_CLEAN = tmp_check results regression.diffs regression.out log
+EXTRA_CLEAN = tmp_check results regression.diffs regression.out log $(OBJS:.o=.d)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -30,6 +32,8 @@ include $(PGXS)
 
 nexus--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql)) nexus.control
 	cat $(sort $(wildcard sql/install/*.sql)) > $@
+
+-include $(OBJS:.o=.d)
 
 print-regress:
 	@echo $(REGRESS)

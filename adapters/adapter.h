@@ -345,6 +345,7 @@ typedef struct NxKeySet
 	bool		keep_all;		/* too many keys to hash: filter nothing */
 	unsigned short nkeep;
 	unsigned short slots[1024];
+	unsigned short lens[512];	/* of key n - 1 in slots: most probes end on a length */
 } NxKeySet;
 
 #define NX_KEY_SKIP		0

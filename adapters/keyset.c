@@ -7,20 +7,36 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "adapter.h"
 
 #define NSLOTS (sizeof(((NxKeySet *) 0)->slots) / sizeof(((NxKeySet *) 0)->slots[0]))
 
+/*
+ * The first and the last eight bytes and the length: the keys are short
+ * names that rarely share both ends, and a byte-by-byte hash of every
+ * member name of a page was 3% of an ingest.
+ */
 static unsigned
 hash(const char *key, size_t len)
 {
-	unsigned	h = 2166136261u;
+	uint64_t	a = 0;
+	uint64_t	b = 0;
+	uint64_t	h;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char) key[i]) * 16777619u;
-	return h;
+	if (len >= 8)
+	{
+		memcpy(&a, key, 8);
+		memcpy(&b, key + len - 8, 8);
+	}
+	else
+		memcpy(&a, key, len);
+	h = (a * UINT64_C(0x9E3779B97F4A7C15)) ^ (b * UINT64_C(0xC2B2AE3D27D4EB4F)) ^ len;
+	h ^= h >> 31;
+	h *= UINT64_C(0x9E3779B97F4A7C15);
+	return (unsigned) (h >> 32);
 }
 
 static const char *
@@ -59,6 +75,7 @@ build(NxKeySet *set)
 			while (set->slots[s] != 0)
 				s = (s + 1) & (NSLOTS - 1);
 			set->slots[s] = (unsigned short) (n + 1);
+			set->lens[n] = (unsigned short) (strlen(*k) < 0xffff ? strlen(*k) : 0xffff);
 		}
 	set->ready = true;
 }
@@ -75,8 +92,12 @@ nx_keyset_lookup(const NxKeySet *set, const char *key, size_t len)
 	for (s = hash(key, len) & (NSLOTS - 1); set->slots[s] != 0; s = (s + 1) & (NSLOTS - 1))
 	{
 		int			kind;
-		const char *k = entry(set, set->slots[s] - 1, &kind);
+		unsigned	n = set->slots[s] - 1;
+		const char *k;
 
+		if (set->lens[n] != (len < 0xffff ? len : 0xffff))
+			continue;
+		k = entry(set, n, &kind);
 		if (strncmp(k, key, len) == 0 && k[len] == '\0')
 			return kind;
 	}

@@ -258,8 +258,15 @@ nexus_adapt_payload(const char *marketplace, const char *json, size_t len,
 		}
 		nx_order_free(&order);
 	}
-	json_decref(doc);
-	json_decref(headers);
+	/*
+	 * In the arena, the reset below frees the page at once: walking its
+	 * whole tree to drop references first was 2% of an ingest.
+	 */
+	if (!use_arena)
+	{
+		json_decref(doc);
+		json_decref(headers);
+	}
 	arena_reset();
 
 	if (!ok)
