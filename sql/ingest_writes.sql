@@ -112,6 +112,22 @@ SELECT count(*) AS rule_fired FROM public.writes_rule_count;
 DROP RULE writes_count ON nexus.orders;
 DROP TABLE public.writes_rule_count;
 
+-- A column a DBA adds gets its default in rows nexus writes; a column
+-- dropped since (its slot stays in the table) is left out.
+ALTER TABLE nexus.order_items ADD COLUMN writes_test_gone integer;
+ALTER TABLE nexus.order_items DROP COLUMN writes_test_gone;
+ALTER TABLE nexus.order_items ADD COLUMN writes_test_source text NOT NULL DEFAULT 'nexus',
+  ADD COLUMN writes_test_stamp timestamptz DEFAULT clock_timestamp();
+BEGIN;
+SELECT rest.as_user('mia', 'acme');
+SELECT nexus.ingest_orders(:'conn',
+         jsonb_set((:'shopify_p1'::jsonb) -> 'orders' -> 1, '{id}', '5801234567902')::json) ->> 'inserted' AS with_columns;
+COMMIT;
+SELECT i.writes_test_source AS source, i.writes_test_stamp IS NOT NULL AS stamped, i.sku
+  FROM nexus.order_items i JOIN nexus.orders o ON o.id = i.order_id
+ WHERE o.connection_id = :'conn' AND o.external_order_id = '5801234567902';
+ALTER TABLE nexus.order_items DROP COLUMN writes_test_source, DROP COLUMN writes_test_stamp;
+
 -- Clean up: the later tests count acme's orders.
 DELETE FROM nexus.orders WHERE connection_id = :'conn';
 SELECT count(*) AS items_left FROM nexus.order_items i
