@@ -10,10 +10,14 @@ function bucket(stack) {
 	# fetch
 	if (stack ~ / (curl_multi_[a-z_]+|Curl_[A-Za-z_0-9]+|nexus_http_[a-z_]+|on_body|on_header)\n/) return "fetch: libcurl and the transfer loop (sockets, HTTP, headers, body copy)"
 	# parse
-	if (stack ~ / (json_loadb|json_loads|nx_json_loadb)\n/)                 return "parse: jansson parse of the page"
+	if (stack ~ / (json_loadb|json_loads|nx_json_loadb[a-z_]*)\n/)         return "parse: jansson parse of the page"
 	if (stack ~ / json_delete\n/)                                           return "parse: jansson free of the page (json_delete)"
 	if (stack ~ /^ (malloc_consolidate|unlink_chunk[^\n]*)\n/)             return "parse: libc malloc_consolidate (chunks jansson freed)"
 	if (stack ~ / (json_dumps|json_dump_callback)\n/)                       return "normalize: jansson dump (canonical text)"
+	# rows written like COPY (src/bulk.c): its heap and index work, then the rest of it
+	if (stack ~ / nx_bulk_[a-z]+\n/ && stack ~ / (ExecInsertIndexTuples|index_insert)\n/) return "upsert: index maintenance (btree inserts)"
+	if (stack ~ / nx_bulk_[a-z]+\n/ && stack ~ / (heap_multi_insert|RelationGetBufferForTuple)\n/) return "upsert: heap insert/update"
+	if (stack ~ / nx_bulk_[a-z]+\n/)                                       return "upsert: bulk rows (slots, defaults, constraints, scale)"
 	if (stack ~ / (nexus_adapt_[a-z_]+|take_page|[a-z]+_normalize|nx_[a-z_0-9]+)\n/) return "normalize: adapter (page to canonical orders)"
 	# upsert
 	if (stack ~ / (RI_FKey_check|RI_FKey_check_ins)\n/)                     return "upsert: foreign-key checks (item -> order, order -> tenant)"
