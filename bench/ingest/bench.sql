@@ -53,6 +53,11 @@ CALL bench.snapshot();
 CALL bench.run('nexus', 1, 'unchanged');
 SELECT bench.check_counts('nexus', :orders);
 
+\echo == round 1: nexus over the pages with every order in a newer version (updated, items replaced; informational)
+CALL bench.make_changed_pages();
+CALL bench.run('nexus', 1, 'updated');
+SELECT bench.check_counts('nexus', :orders);
+
 -- The COPY input: nexus's rows with new ids on the copy connections, in the order written.
 COPY (SELECT o.tenant_id, md5('copy' || o.id)::uuid, c.id, o.marketplace, o.external_order_id, o.order_number,
              o.status, o.marketplace_status, o.fulfillment_method, o.currency, o.subtotal, o.tax_total,
@@ -83,6 +88,10 @@ SELECT s.marketplace, s.external_order_id, s.status AS nexus_status, p.status AS
   JOIN bench.current_orders p USING (marketplace, external_order_id)
  WHERE s.external_order_id IN ('7000000000007', '7000000000009', '7000000000050', '109000000000010', '109000000000011', '109000000000013')
  ORDER BY 1, 2;
+
+\echo == round 1: plpgsql over the pages with every order in a newer version (informational)
+CALL bench.run('plpgsql', 1, 'updated');
+SELECT bench.check_counts('plpgsql', :orders);
 
 \echo == round 1: copy
 CALL bench.reset('copy');
@@ -139,14 +148,14 @@ SELECT bench.compare_with_nexus('nexus (round 2)');
 SELECT way, round, orders, items, round(seconds::numeric, 2) AS seconds,
        round(orders / seconds) AS orders_per_s, round(items / seconds) AS items_per_s
   FROM bench.results
- ORDER BY CASE way WHEN 'nexus' THEN 1 WHEN 'plpgsql' THEN 2 WHEN 'copy' THEN 3 WHEN 'nexus_unchanged' THEN 4 ELSE 5 END, round;
+ ORDER BY CASE way WHEN 'nexus' THEN 1 WHEN 'plpgsql' THEN 2 WHEN 'copy' THEN 3 WHEN 'nexus_unchanged' THEN 4 WHEN 'nexus_updated' THEN 5 WHEN 'plpgsql_updated' THEN 6 ELSE 7 END, round;
 
 \echo == best of each way (each run from the same starting state: only the history orders on the connections of the way)
 SELECT way, count(*) AS runs, round(min(seconds)::numeric, 2) AS best_s, round(max(seconds)::numeric, 2) AS worst_s,
        round(max(orders / seconds)) AS orders_per_s
   FROM bench.results
  GROUP BY way
- ORDER BY CASE way WHEN 'nexus' THEN 1 WHEN 'plpgsql' THEN 2 WHEN 'copy' THEN 3 WHEN 'nexus_unchanged' THEN 4 ELSE 5 END;
+ ORDER BY CASE way WHEN 'nexus' THEN 1 WHEN 'plpgsql' THEN 2 WHEN 'copy' THEN 3 WHEN 'nexus_unchanged' THEN 4 WHEN 'nexus_updated' THEN 5 WHEN 'plpgsql_updated' THEN 6 ELSE 7 END;
 
 -- The two targets can only both hold if COPY is at least ten times the
 -- PL/pgSQL way: nexus would otherwise have to beat COPY to reach 5x.

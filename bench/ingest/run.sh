@@ -16,8 +16,11 @@
 # the way's two connections, freshly analyzed (setup.sql explains why), each
 # page in its own transaction.  It checks that every way wrote the same rows
 # (all of them, orders and items, compared with nexus's), prints orders/s
-# and ends with the RATIO lines (best run of each way).  About 4 minutes
-# here (5 with PROFILE=1).
+# and ends with the RATIO lines (best run of each way).  Informational passes,
+# once each: nexus again over the same pages (every order unchanged), and
+# nexus and PL/pgSQL over the pages with every order in a newer version
+# (bench.make_changed_pages: each updated, its items replaced).  About 5
+# minutes here (6 with PROFILE=1).
 #
 # Usage (as root, with nexus and pg_cron installed):
 #   bench/ingest/run.sh
@@ -107,8 +110,10 @@ echo "== summary: orders/s, best of 2 runs each ($ORDERS orders + $((3 * ORDERS)
                                    ('plpgsql', 2, 'PL/pgSQL over jsonb per page'),
                                    ('copy', 3, 'COPY FROM of the normalized rows'),
                                    ('nexus_unchanged', 4, 'nexus again, all unchanged (informational)'),
-                                   ('read_json', 5, 'driver + json_in only (informational)'),
-                                   ('read_jsonb', 6, 'driver + jsonb_in only (informational)')) w(way, k, label)
+                                   ('nexus_updated', 5, 'nexus, every order newer (informational)'),
+                                   ('plpgsql_updated', 6, 'PL/pgSQL, every order newer (informational)'),
+                                   ('read_json', 7, 'driver + json_in only (informational)'),
+                                   ('read_jsonb', 8, 'driver + jsonb_in only (informational)')) w(way, k, label)
                         USING (way)
                      GROUP BY label, k ORDER BY k"
 
