@@ -138,8 +138,7 @@ col_amount(Column *c, NexusAmount a, int exponent)
 static TimestampTz
 unix_to_timestamptz(int64 t)
 {
-	return (TimestampTz) (t - ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) *
-		USECS_PER_SEC;
+	return (TimestampTz) (t - NEXUS_UNIX_EPOCH_OFFSET) * USECS_PER_SEC;
 }
 
 static void
@@ -412,16 +411,42 @@ static SPIPlanPtr plan_delete_items = NULL;
 static SPIPlanPtr plan_insert_items = NULL;
 static SPIPlanPtr plan_lock_tenant = NULL;
 
-/* The orders of a page, as arrays; both ways of inserting them start so. */
-#define INSERT_ORDERS \
-	"INSERT INTO nexus.orders AS o (tenant_id, connection_id, marketplace, id," \
-	"   external_order_id, order_number, status, marketplace_status, fulfillment_method," \
-	"   currency, subtotal, tax_total, shipping_total, discount_total, total_amount," \
-	"   buyer_name, buyer_email, ship_country, shipping_address, ordered_at," \
-	"   marketplace_updated_at, content_hash)" \
-	" SELECT $1, $2, $3, u.*" \
-	"   FROM unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17," \
-	"               $18, $19, $20, $21, $22) AS u"
+/*
+ * The columns nexus writes, in the order of the values it passes: the
+ * leading ones (tenant, and for orders connection and marketplace) once per
+ * page, the rest per row.  Both the SPI statements and bulk_write() are
+ * made from these.
+ */
+static const char *const order_column_names[22] = {"tenant_id", "connection_id", "marketplace",
+	"id", "external_order_id", "order_number", "status", "marketplace_status",
+	"fulfillment_method", "currency", "subtotal", "tax_total", "shipping_total",
+	"discount_total", "total_amount", "buyer_name", "buyer_email", "ship_country",
+"shipping_address", "ordered_at", "marketplace_updated_at", "content_hash"};
+static const char *const item_column_names[9] = {"tenant_id", "order_id", "line_no",
+"external_item_id", "sku", "title", "quantity", "unit_price", "line_total"};
+
+/*
+ * INSERT INTO nexus.<table> AS o (names) SELECT $1.., u.* FROM unnest(...):
+ * the first nlead parameters are values, the others arrays of a page's rows.
+ */
+static char *
+insert_sql(const char *table, const char *const *names, int n, int nlead)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO nexus.%s AS o (", table);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", names[i]);
+	appendStringInfoString(&sql, ") SELECT ");
+	for (int i = 0; i < nlead; i++)
+		appendStringInfo(&sql, "$%d, ", i + 1);
+	appendStringInfoString(&sql, "u.* FROM unnest(");
+	for (int i = nlead; i < n; i++)
+		appendStringInfo(&sql, "%s$%d", i > nlead ? ", " : "", i + 1);
+	appendStringInfoString(&sql, ") AS u");
+	return sql.data;
+}
 
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *types)
@@ -446,21 +471,24 @@ prepare_plans(void)
 	Oid			item_types[9] = {UUIDOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID};
 
+	char	   *insert_orders;
+
 	/* the last one prepared: an error in between leaves them to the next call */
 	if (plan_insert_items)
 		return;
+	insert_orders = insert_sql("orders", order_column_names, 22, 3);
 	plan_lookup = keep_plan(
 							"SELECT o.external_order_id, o.id, o.marketplace_updated_at, o.content_hash"
 							"  FROM unnest($3) AS u(external_order_id)"
 							"  JOIN nexus.orders o ON o.tenant_id = $1 AND o.connection_id = $2"
 							"   AND o.external_order_id = u.external_order_id",
 							3, lookup_types);
-	plan_insert = keep_plan(INSERT_ORDERS
-							" ON CONFLICT (tenant_id, connection_id, external_order_id) DO NOTHING"
-							" RETURNING o.external_order_id, o.change_seq",
+	plan_insert = keep_plan(psprintf("%s ON CONFLICT (tenant_id, connection_id, external_order_id)"
+									 " DO NOTHING RETURNING o.external_order_id, o.change_seq",
+									 insert_orders),
 							22, order_types);
 	/* The same without the conflict arbiter: see insert_new_orders(). */
-	plan_insert_new = keep_plan(INSERT_ORDERS " RETURNING o.change_seq", 22, order_types);
+	plan_insert_new = keep_plan(psprintf("%s RETURNING o.change_seq", insert_orders), 22, order_types);
 	plan_update = keep_plan(
 							"UPDATE nexus.orders AS o SET order_number = u.order_number, status = u.status,"
 							"   marketplace_status = u.marketplace_status,"
@@ -490,12 +518,8 @@ prepare_plans(void)
 								  "DELETE FROM nexus.order_items WHERE tenant_id = $1 AND order_id = ANY ($2)",
 								  2, delete_types);
 	plan_lock_tenant = keep_plan("SELECT 1 FROM nexus.tenants WHERE tenant_id = $1 FOR KEY SHARE",
-								 1, lookup_types);
-	plan_insert_items = keep_plan(
-								  "INSERT INTO nexus.order_items (tenant_id, order_id, line_no, external_item_id,"
-								  "   sku, title, quantity, unit_price, line_total)"
-								  " SELECT $1, u.* FROM unnest($2, $3, $4, $5, $6, $7, $8, $9) AS u",
-								  9, item_types);
+								 1, delete_types);	/* ($1 uuid) */
+	plan_insert_items = keep_plan(insert_sql("order_items", item_column_names, 9, 1), 9, item_types);
 }
 
 static void
@@ -536,15 +560,6 @@ init_order_columns(Column *cols, int n)
 	for (int i = 0; i < 19; i++)
 		col_init(&cols[i], types[i], n);
 }
-
-/* The columns of INSERT_ORDERS and of the items' INSERT, for bulk_write(). */
-static const char *const order_column_names[22] = {"tenant_id", "connection_id", "marketplace",
-	"id", "external_order_id", "order_number", "status", "marketplace_status",
-	"fulfillment_method", "currency", "subtotal", "tax_total", "shipping_total",
-	"discount_total", "total_amount", "buyer_name", "buyer_email", "ship_country",
-"shipping_address", "ordered_at", "marketplace_updated_at", "content_hash"};
-static const char *const item_column_names[9] = {"tenant_id", "order_id", "line_no",
-"external_item_id", "sku", "title", "quantity", "unit_price", "line_total"};
 
 /*
  * Write the rows of cols, each led by the values lead[0..nlead), into
@@ -614,6 +629,17 @@ bulk_write_orders(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char *ma
 	*seq = 0;
 	return bulk_write("orders", order_column_names, lead, lead_types, 3, cols, 19,
 					  "orders_tenant_id_fkey", seq);
+}
+
+/* Items of orders this call inserted or row-locked (updated): their orders are vouched for. */
+static bool
+bulk_write_items(const pg_uuid_t *tenant, Column *icols)
+{
+	Datum		lead = UUIDPGetDatum(tenant);
+	static const Oid lead_type = UUIDOID;
+
+	return bulk_write("order_items", item_column_names, &lead, &lead_type, 1, icols, 8,
+					  "order_items_order_fkey", NULL);
 }
 
 static void
@@ -714,7 +740,7 @@ unix_ms_now(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
-	return (uint64) ((now / 1000) + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000);
+	return (uint64) (now / 1000 + NEXUS_UNIX_EPOCH_OFFSET * 1000);
 }
 
 /*
@@ -824,8 +850,6 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 	int		   *work = palloc(sizeof(int) * Max(n, 1));
 	int			nwork = 0;
 	int64		seq = 0;
-	Datum		tenant_datum = UUIDPGetDatum(tenant);
-	const Oid	uuid_type = UUIDOID;
 
 	memset(counts, 0, sizeof(*counts));
 	counts->failed = palloc0(sizeof(NexusFailure) * Max(n + p->nfailed, 1));
@@ -1002,10 +1026,7 @@ nexus_ingest_payload(const pg_uuid_t *tenant, const pg_uuid_t *conn, const char 
 		for (int i = 0; i < nupd; i++)
 			if (upd_idx[i] >= 0)
 				add_items(icols, &p->orders[upd_idx[i]], &upd_uuid[i]);
-		/* Their orders were inserted or row-locked (updated) just now: vouched for. */
-		if (icols[0].n > 0 &&
-			!bulk_write("order_items", item_column_names, &tenant_datum, &uuid_type, 1, icols, 8,
-						"order_items_order_fkey", NULL))
+		if (icols[0].n > 0 && !bulk_write_items(tenant, icols))
 		{
 			args[0] = UUIDPGetDatum(tenant);
 			for (int i = 0; i < 8; i++)

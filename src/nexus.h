@@ -19,6 +19,10 @@
 
 #include "utils/uuid.h"
 
+/* Seconds from the Unix epoch to PostgreSQL's (2000-01-01): marketplace times are Unix times. */
+#define NEXUS_UNIX_EPOCH_OFFSET \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+
 /* SQLSTATEs that PostgREST turns into HTTP statuses (PTxyz -> xyz). */
 #define ERRCODE_NEXUS_HTTP_401	MAKE_SQLSTATE('P','T','4','0','1')
 #define ERRCODE_NEXUS_HTTP_403	MAKE_SQLSTATE('P','T','4','0','3')

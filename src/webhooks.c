@@ -168,8 +168,7 @@ nexus_receive_webhook(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	int			ncand;
 	Candidate  *cands;
-	int64		now = (int64) (GetCurrentTimestamp() / USECS_PER_SEC) +
-		((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+	int64		now = (int64) (GetCurrentTimestamp() / USECS_PER_SEC) + NEXUS_UNIX_EPOCH_OFFSET;
 	bool		public_keys = strcmp(marketplace, "ebay") == 0 || strcmp(marketplace, "bol") == 0;
 	StringInfoData out;
 	Datum		result;
